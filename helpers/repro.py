@@ -1,0 +1,55 @@
+"""Reproducibility: one call at the top of every notebook."""
+
+import os
+import random
+import warnings
+
+import matplotlib as mpl
+import numpy as np
+import torch
+
+SEED = 42
+THREADS = 2
+
+
+def seed_everything(seed=SEED):
+    "Seed Python's, NumPy's and PyTorch's random number generators (CPU and every GPU)."
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def pick_device(device=None):
+    """The device to compute on: the argument, else the environment variable COURSE_DEVICE, else the CPU.
+
+    'cuda' is honoured only when a GPU is there; asking for one without it is an error, not a silent fallback.
+    """
+    name = device or os.environ.get("COURSE_DEVICE") or "cpu"
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError(
+            f"A CUDA device ({name!r}) was asked for, but PyTorch sees no GPU here. "
+            "In Colab choose Runtime > Change runtime type > GPU; elsewhere unset COURSE_DEVICE "
+            "or pass device='cpu'."
+        )
+    return device
+
+
+def setup_course(seed=SEED, threads=THREADS, device=None):
+    """Make every run of a notebook print the same numbers, and return the device to compute on.
+
+    - seeds Python, NumPy and PyTorch;
+    - fixes PyTorch's thread count (a different count can change the order of float additions);
+    - turns on PyTorch's deterministic algorithms (on a GPU this needs CUBLAS_WORKSPACE_CONFIG);
+    - sets plot defaults: small figures, the grey colour map with ink dark on white paper;
+    - silences one deprecation warning that fastai 2.8 triggers on import with torch 2.14.
+    """
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    warnings.filterwarnings("ignore", message="`torch.jit.script` is deprecated", category=FutureWarning)
+    torch.set_num_threads(threads)
+    torch.use_deterministic_algorithms(True)
+    torch.backends.cudnn.benchmark = False
+    seed_everything(seed)
+    mpl.rcParams.update({"figure.figsize": (5, 3.5), "figure.dpi": 80, "image.cmap": "Greys",
+                         "axes.grid": False, "font.size": 10})
+    return pick_device(device)

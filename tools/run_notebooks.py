@@ -1,0 +1,105 @@
+"""Execute the course's notebooks headlessly, top to bottom, on the embedded data.
+
+    python tools/run_notebooks.py               # the main job: run every notebook, print each key result
+    python tools/run_notebooks.py --in-place    # `make notebooks`: store fresh outputs in the notebooks
+    python tools/run_notebooks.py notebooks/01_data.ipynb   # only some notebooks
+
+Without --in-place the committed notebooks are not touched. A cell tagged `key-result` holds a lesson's
+key result; its printed text is echoed here. Exits non-zero if any notebook fails.
+"""
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+from helpers.colab import with_colab_block
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+
+
+def execute(path, timeout=600):
+    """Run one notebook in a fresh kernel of this Python, on the embedded data.
+
+    Returns the executed notebook and the seconds each code cell took.
+    """
+    nb = nbformat.read(path, as_version=4)
+    first = next(cell for cell in nb.cells if cell.cell_type == "code")
+    first.source = with_colab_block(first.source)
+    os.environ["MNIST_SOURCE"] = "embedded"  # the kernel inherits this environment
+    os.environ["JUPYTER_PATH"] = str(Path(sys.prefix) / "share" / "jupyter")  # this Python's kernel first
+    resources = {"metadata": {"path": str(path.parent)}}
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources=resources)
+    client.execute()
+    seconds = []
+    for cell in nb.cells:
+        timing = cell.metadata.pop("execution", None)
+        if cell.cell_type == "code" and timing:
+            start, end = timing.get("iopub.execute_input"), timing.get("shell.execute_reply")
+            seconds.append(_seconds(start, end))
+    return nb, seconds
+
+
+def _seconds(start, end):
+    from datetime import datetime
+
+    if not (start and end):
+        return 0.0
+    fmt = lambda s: datetime.fromisoformat(s.replace("Z", "+00:00"))  # noqa: E731
+    return (fmt(end) - fmt(start)).total_seconds()
+
+
+def key_results(nb):
+    "The printed text of the cells tagged `key-result`."
+    lines = []
+    for cell in nb.cells:
+        if "key-result" in cell.metadata.get("tags", []):
+            for out in cell.get("outputs", []):
+                if out.get("output_type") == "stream" and out.get("name") == "stdout":
+                    lines.append(out["text"].rstrip())
+    return lines
+
+
+def write_atomically(nb, path):
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".ipynb", delete=False, encoding="utf-8") as f:
+        nbformat.write(nb, f)
+    os.replace(f.name, path)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("notebooks", nargs="*", type=Path, help="default: every notebooks/*.ipynb")
+    parser.add_argument("--in-place", action="store_true", help="store the outputs in the notebooks")
+    args = parser.parse_args(argv)
+    paths = [p.resolve() for p in args.notebooks] or sorted(NOTEBOOKS.glob("[0-9]*.ipynb"))
+    failed = []
+    for path in paths:
+        start = time.perf_counter()
+        try:
+            nb, seconds = execute(path)
+        except CellExecutionError as err:
+            print(f"FAILED {path.name}\n{err}", file=sys.stderr)
+            failed.append(path.name)
+            continue
+        took = time.perf_counter() - start
+        slowest = max(seconds[1:], default=0.0)
+        print(f"{path.name}: ran in {took:.1f} s (slowest cell after the first: {slowest:.1f} s)")
+        for line in key_results(nb):
+            print("    " + line.replace("\n", "\n    "))
+        if args.in_place:
+            write_atomically(nb, path)
+    if failed:
+        print(f"{len(failed)} notebook(s) failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
