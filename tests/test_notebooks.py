@@ -1,0 +1,100 @@
+"""What nbval cannot see: every notebook's structure follows CONTRIBUTING.md, and the main job works."""
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from helpers.colab import COLAB_BLOCK, COURSE_REPO, with_colab_block
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
+MARKER = re.compile(r"^\s*#\s*NBVAL_\w+")
+
+
+def code_cells(path):
+    cells = json.loads(path.read_text())["cells"]
+    return [c for c in cells if c["cell_type"] == "code" and "".join(c["source"]).strip()]
+
+
+def test_there_are_seven_lessons():
+    assert [p.name[:2] for p in NOTEBOOKS] == ["01", "02", "03", "04", "05", "06", "07"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_first_cell_installs_in_colab_then_sets_up(path):
+    first = "".join(code_cells(path)[0]["source"])
+    assert first.startswith(COLAB_BLOCK), "run `make notebooks` to refresh the Colab block"
+    assert "setup_course(" in first
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_stored_outputs_come_from_one_clean_run(path):
+    counts = [c["execution_count"] for c in code_cells(path)]
+    assert counts == list(range(1, len(counts) + 1)), "run `make notebooks` to store a clean top-to-bottom run"
+    for cell in code_cells(path):
+        for out in cell["outputs"]:
+            assert out["output_type"] != "error"
+            assert not (out["output_type"] == "stream" and out["name"] == "stderr"), "".join(out["text"])[:200]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_one_key_result_and_every_ignored_output_has_a_reason(path):
+    cells = code_cells(path)
+    keys = [c for c in cells if "key-result" in c["metadata"].get("tags", [])]
+    assert len(keys) == 1, "tag exactly one cell `key-result`"
+    assert any(o.get("name") == "stdout" for o in keys[0]["outputs"]), "the key-result cell prints its result"
+    for i, cell in enumerate(cells):
+        lines = "".join(cell["source"]).splitlines()
+        for j, line in enumerate(lines):
+            if MARKER.match(line):
+                assert line.strip() in ("# NBVAL_IGNORE_OUTPUT", "# NBVAL_SKIP", "# NBVAL_RAISES_EXCEPTION"), (
+                    f"cell {i}: a marker must be alone on its line, or nbval ignores it: {line!r}"
+                )
+                assert j + 1 < len(lines) and lines[j + 1].lstrip().startswith("#"), (
+                    f"cell {i}: say why on the line after {line.strip()}"
+                )
+                assert i + 1 < len(cells), f"cell {i}: an ignored output needs a following cell that checks it"
+
+
+def test_colab_block_is_refreshed_from_one_place():
+    assert COURSE_REPO in COLAB_BLOCK
+    stale = COLAB_BLOCK.replace(COURSE_REPO, "https://example.org/old") + "\nimport torch\n"
+    assert with_colab_block(stale) == COLAB_BLOCK + "\nimport torch\n"
+    assert with_colab_block("import torch\n") == COLAB_BLOCK + "\nimport torch\n"
+
+
+def test_main_job_runs_a_notebook_without_touching_it_and_prints_its_key_result(tmp_path, capsys):
+    import tools.run_notebooks as runner
+
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                           "language": "python"}})
+    nb.cells = [nbformat.v4.new_code_cell("import os\nsource = os.environ['MNIST_SOURCE']"),
+                nbformat.v4.new_code_cell("print(f'key: {6 * 7} on {source}')", metadata={"tags": ["key-result"]})]
+    path = tmp_path / "01_tiny.ipynb"
+    nbformat.write(nb, path)
+    before = path.read_bytes()
+    assert runner.main([str(path)]) == 0
+    assert path.read_bytes() == before
+    assert "key: 42 on embedded" in capsys.readouterr().out
+    copy = tmp_path / "02_copy.ipynb"
+    shutil.copy(path, copy)
+    assert runner.main(["--in-place", str(copy)]) == 0
+    stored = nbformat.read(copy, as_version=4)
+    assert stored.cells[0].source.startswith(COLAB_BLOCK)
+    assert [c.execution_count for c in stored.cells] == [1, 2]
+    assert stored.cells[1].outputs[0]["text"] == "key: 42 on embedded\n"
+
+
+def test_main_job_reports_a_failing_notebook(tmp_path, capsys):
+    import tools.run_notebooks as runner
+
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                           "language": "python"}})
+    nb.cells = [nbformat.v4.new_code_cell("assert 1 + 1 == 3, 'arithmetic is broken'")]
+    nbformat.write(nb, tmp_path / "01_broken.ipynb")
+    assert runner.main([str(tmp_path / "01_broken.ipynb")]) == 1
+    assert "arithmetic is broken" in capsys.readouterr().err

@@ -1,0 +1,51 @@
+"""setup_course: the same numbers on every run, a fixed thread count, and a clear word about the device."""
+
+import random
+
+import matplotlib as mpl
+import numpy as np
+import pytest
+import torch
+
+from helpers.repro import pick_device, seed_everything, setup_course
+
+
+def draws():
+    return random.random(), np.random.rand(), torch.rand(3)
+
+
+def test_setup_course_makes_random_numbers_repeatable():
+    setup_course()
+    first = draws()
+    setup_course()
+    second = draws()
+    assert first[:2] == second[:2] and torch.equal(first[2], second[2])
+    seed_everything(7)
+    assert draws()[0] != first[0]
+
+
+def test_setup_course_fixes_threads_determinism_and_plot_defaults():
+    device = setup_course(threads=1)
+    try:
+        assert device == torch.device("cpu")
+        assert torch.get_num_threads() == 1
+        assert torch.are_deterministic_algorithms_enabled()
+        assert mpl.rcParams["image.cmap"] == "Greys"
+    finally:
+        setup_course()
+
+
+def test_device_follows_the_environment_variable(monkeypatch):
+    monkeypatch.setenv("COURSE_DEVICE", "cpu")
+    assert pick_device() == torch.device("cpu")
+    monkeypatch.delenv("COURSE_DEVICE")
+    assert pick_device() == torch.device("cpu")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU, so asking for one is not an error")
+def test_asking_for_a_gpu_without_one_says_what_to_do(monkeypatch):
+    monkeypatch.setenv("COURSE_DEVICE", "cuda")
+    with pytest.raises(RuntimeError, match="Change runtime type"):
+        pick_device()
+    with pytest.raises(RuntimeError, match="no GPU"):
+        setup_course(device="cuda")
