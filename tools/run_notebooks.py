@@ -70,6 +70,9 @@ def key_results(nb):
 def write_atomically(nb, path):
     with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".ipynb", delete=False, encoding="utf-8") as f:
         nbformat.write(nb, f)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(f.name, 0o666 & ~umask)  # a temporary file is private; a notebook is not
     os.replace(f.name, path)
 
 
