@@ -37,7 +37,9 @@ def notebook_definitions(notebook):
         if cell["cell_type"] != "code":
             continue
         source = "".join(cell["source"])
-        lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
+        # IPython's %magic and !shell lines are not Python: read each as `pass`, keeping the indentation.
+        lines = [line[: len(line) - len(line.lstrip())] + "pass" if line.lstrip().startswith(("%", "!")) else line
+                 for line in source.splitlines()]
         for node in ast.parse("\n".join(lines)).body:
             if isinstance(node, ast.FunctionDef | ast.ClassDef):
                 found[node.name] = node

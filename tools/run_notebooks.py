@@ -36,7 +36,8 @@ def execute(path, timeout=600):
     os.environ["MNIST_SOURCE"] = "embedded"  # the kernel inherits this environment
     os.environ["JUPYTER_PATH"] = str(Path(sys.prefix) / "share" / "jupyter")  # this Python's kernel first
     resources = {"metadata": {"path": str(path.parent)}}
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources=resources)
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources=resources,
+                            extra_arguments=["--log-level=ERROR"])  # a local kernel: no transport warning
     client.execute()
     seconds = []
     for cell in nb.cells:
