@@ -117,6 +117,7 @@ def plain_torch(x, y, lr, batch_size, epochs):
 
 def fastai_learner(x, y, lr, batch_size, epochs):
     "fastai's Learner with its SGD, on DataLoaders of (x, y) pairs; validation skipped, as in the other two."
+    import fastai.callback.progress  # noqa: F401 (gives the Learner its no_bar, as `fastai.vision.all` would)
     from fastai.callback.core import Callback, CancelValidException
     from fastai.data.core import DataLoaders
     from fastai.data.load import DataLoader

@@ -1,12 +1,17 @@
-"""The linear model, its loss and its hand-written training loop (lessons 2, 3 and 4).
+"""The baseline, the linear model, its loss and its hand-written training loop (lessons 2, 3 and 4).
 
 Every function here is written out in a notebook first (see TAUGHT_IN); later lessons import it from here.
 """
 
 import torch
+from fastprogress.fastprogress import progress_bar
 
 # Functions that a notebook teaches, and the notebook that teaches them (tests/test_teaching_cells.py).
 TAUGHT_IN = {
+    "average_images": "02_baseline_and_linear_model.ipynb",
+    "l1_distance": "02_baseline_and_linear_model.ipynb",
+    "l2_distance": "02_baseline_and_linear_model.ipynb",
+    "baseline_model": "02_baseline_and_linear_model.ipynb",
     "init_params": "02_baseline_and_linear_model.ipynb",
     "linear1": "02_baseline_and_linear_model.ipynb",
     "check_shapes": "03_loss_and_sigmoid.ipynb",
@@ -16,7 +21,53 @@ TAUGHT_IN = {
     "train_epoch": "04_sgd_by_hand.ipynb",
     "batch_accuracy": "04_sgd_by_hand.ipynb",
     "validate_epoch": "04_sgd_by_hand.ipynb",
+    "train_model": "04_sgd_by_hand.ipynb",
+    "mnist_loss_grad": "04_sgd_by_hand.ipynb",
+    "train_linear": "04_sgd_by_hand.ipynb",
 }
+
+# Lesson 2: the scale of the random starting weights. An image has about 90 for its sum of squared pixels, so a
+# weighted sum of its 784 pixels with weights of spread 0.01 is about 0.01 * sqrt(90) ~ 0.1 in size: every
+# prediction starts undecided, where the sigmoid (lesson 3) is steepest and learning is fastest.
+INIT_STD = 0.01
+
+# Lesson 4: the hyperparameters of the hand-trained linear model, chosen on the validation set of the embedded
+# data (800 training images): 13 mini-batches of 64 per epoch, 60 epochs = 780 steps of size lr.
+LINEAR_RECIPE = {"lr": 0.3, "batch_size": 64, "epochs": 60}
+
+
+# -- lesson 2: the nearest-average baseline ---------------------------------------------------------------
+
+
+def average_images(x, y):
+    "The average image of the first digit (y == 1) and of the second (y == 0), each a row of 784 pixels."
+    return x[y[:, 0] == 1].mean(0), x[y[:, 0] == 0].mean(0)
+
+
+def l1_distance(a, b):
+    "The mean absolute difference of the pixels: one distance per image (per row) when a holds many images."
+    return (a - b).abs().mean(-1)
+
+
+def l2_distance(a, b):
+    "The square root of the mean squared difference of the pixels: one distance per image (per row)."
+    return ((a - b) ** 2).mean(-1).sqrt()
+
+
+def baseline_model(x_train, y_train, distance=l2_distance):
+    """The nearest-average classifier: it scores each image by how much nearer it is to the first digit's average.
+
+    Returns a function from x (N, 784) to scores (N, 1): positive means "nearer the first digit's average".
+    """
+    first, second = average_images(x_train, y_train)
+
+    def model(x):
+        return (distance(x, second) - distance(x, first)).view(-1, 1)
+
+    return model
+
+
+# -- lesson 2: the linear model -----------------------------------------------------------------------------
 
 
 def init_params(size, std=1.0, device="cpu"):
@@ -27,6 +78,9 @@ def init_params(size, std=1.0, device="cpu"):
 def linear1(xb, weights, bias):
     "One prediction per row of xb: the weighted sum of its pixels, plus the bias."
     return xb @ weights + bias
+
+
+# -- lesson 3: the loss ---------------------------------------------------------------------------------------
 
 
 def check_shapes(predictions, targets):
@@ -46,6 +100,9 @@ def mnist_loss(predictions, targets):
     return torch.where(targets == 1, 1 - predictions, predictions).mean()
 
 
+# -- lesson 4: training by hand -------------------------------------------------------------------------------
+
+
 def calc_grad(xb, yb, model, loss_func=mnist_loss):
     "Predict a mini-batch, measure the loss and let PyTorch add its gradient to each parameter's .grad."
     loss = loss_func(model(xb), yb)
@@ -54,11 +111,12 @@ def calc_grad(xb, yb, model, loss_func=mnist_loss):
 
 
 def check_finite(loss, lr):
-    "Stop training with a clear message when the loss is no longer a number."
+    "Stop training with a clear message when the loss is no longer a number (NaN) or has become infinite."
     if not torch.isfinite(loss):
         raise FloatingPointError(
-            f"The loss became {loss.item()}: the steps are too large for this model. "
-            f"Try a learning rate about 10 times smaller than lr={lr}."
+            f"The loss became {loss.item()}, so training cannot go on. Most often the learning rate (lr={lr}) is "
+            "too large and the steps have blown the parameters up: start again from fresh parameters with a "
+            "smaller one (try lr / 10). If that does not help, look for NaN or infinite values in the data."
         )
 
 
@@ -87,3 +145,38 @@ def validate_epoch(model, dl):
             correct += batch_accuracy(model(xb), yb).item() * len(xb)
             total += len(xb)
     return round(correct / total, 4)
+
+
+def train_model(model, train_dl, valid_dl, lr, epochs, params, progress=False):
+    "Train for some epochs and return the validation accuracy after each one (with a progress bar if asked)."
+    history = []
+    for _ in progress_bar(range(epochs)) if progress else range(epochs):
+        train_epoch(model, train_dl, lr, params)
+        history.append(validate_epoch(model, valid_dl))
+    return history
+
+
+def mnist_loss_grad(xb, yb, weights, bias):
+    "The gradient of mnist_loss with respect to weights and bias, from the formula worked out by hand (no autograd)."
+    with torch.no_grad():
+        s = linear1(xb, weights, bias).sigmoid()
+        check_shapes(s, yb)
+        g = torch.where(yb == 1, -s * (1 - s), s * (1 - s)) / len(xb)
+        return xb.T @ g, g.sum(0)
+
+
+def train_linear(x, y, x_valid, y_valid, device="cpu", progress=False, lr=LINEAR_RECIPE["lr"],
+                 batch_size=LINEAR_RECIPE["batch_size"], epochs=LINEAR_RECIPE["epochs"]):
+    "Lesson 4's whole recipe in one call: start small, train by hand, return ((weights, bias), validation history)."
+    from fastai.data.load import DataLoader  # here, not at the top: fastai is imported after setup_course()
+
+    weights = init_params((x.shape[1], 1), std=INIT_STD, device=device)
+    bias = init_params(1, std=INIT_STD, device=device)
+    train_dl = DataLoader(list(zip(x.to(device), y.to(device))), batch_size=batch_size, shuffle=True)
+    valid_dl = DataLoader(list(zip(x_valid.to(device), y_valid.to(device))), batch_size=batch_size)
+
+    def model(xb):
+        return linear1(xb, weights, bias)
+
+    history = train_model(model, train_dl, valid_dl, lr, epochs, [weights, bias], progress)
+    return (weights, bias), history

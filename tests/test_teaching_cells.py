@@ -50,7 +50,7 @@ def test_every_module_names_what_it_teaches():
     assert list(taught()), "no helpers module lists the functions its notebooks teach"
 
 
-@pytest.mark.parametrize("module, name, notebook", taught())
+@pytest.mark.parametrize("module, name, notebook", list(taught()))
 def test_teaching_cell_and_helper_are_the_same_code(module, name, notebook):
     assert (NOTEBOOKS / notebook).exists(), f"{notebook}, which teaches {name}, is missing"
     in_notebook = notebook_definitions(notebook)
