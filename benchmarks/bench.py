@@ -174,8 +174,8 @@ def accuracy(x, y, x_valid, y_valid, test, quick):
     trainers = {
         "baseline": lambda *data: baseline_model(data[0], data[1]),
         "linear": linear,
-        "two_layer": lambda *data: train_two_layer(*data, **{**TWO_LAYER_RECIPE, **short}),
-        "cnn": lambda *data: train_cnn(*data, **{**CNN_RECIPE, **short}),
+        "two_layer": lambda *data: train_two_layer(*data, **{**TWO_LAYER_RECIPE, **short}).model.eval(),
+        "cnn": lambda *data: train_cnn(*data, **{**CNN_RECIPE, **short}).model.eval(),
     }
     result, seconds = {}, {}
     for name, train in trainers.items():

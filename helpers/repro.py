@@ -42,13 +42,17 @@ def setup_course(seed=SEED, threads=THREADS, device=None):
     - fixes PyTorch's thread count (a different count can change the order of float additions);
     - turns on PyTorch's deterministic algorithms (on a GPU this needs CUBLAS_WORKSPACE_CONFIG);
     - sets plot defaults: small figures, the grey colour map with ink dark on white paper;
-    - silences one deprecation warning that fastai 2.8 triggers on import with torch 2.14.
+    - silences one deprecation warning that fastai 2.8 triggers on import with torch 2.14;
+    - imports fastai's data loading before seeding: its first import draws a number from Python's `random`, and
+      the random numbers after a seed must not depend on whether fastai had been imported yet.
     """
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     warnings.filterwarnings("ignore", message="`torch.jit.script` is deprecated", category=FutureWarning)
     torch.set_num_threads(threads)
     torch.use_deterministic_algorithms(True)
     torch.backends.cudnn.benchmark = False
+    import fastai.data.load  # noqa: F401 (before seeding; see above)
+
     seed_everything(seed)
     mpl.rcParams.update({"figure.figsize": (5, 3.5), "figure.dpi": 80, "image.cmap": "Greys",
                          "axes.grid": False, "font.size": 10})

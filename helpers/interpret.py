@@ -1,0 +1,81 @@
+"""Looking inside a trained model (lesson 6): weights as images, hidden activations, mistakes, confusion matrix.
+
+Every function here is written out in lesson 6 first (see TAUGHT_IN); lesson 7 imports them from here.
+"""
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import torch
+from torch import nn
+
+from helpers.model import check_shapes
+
+# Functions that a notebook teaches, and the notebook that teaches them (tests/test_teaching_cells.py).
+TAUGHT_IN = {
+    "show_weights": "06_relu_network.ipynb",
+    "predict": "06_relu_network.ipynb",
+    "hidden_activations": "06_relu_network.ipynb",
+    "show_activations": "06_relu_network.ipynb",
+    "find_mistakes": "06_relu_network.ipynb",
+    "confusion_matrix": "06_relu_network.ipynb",
+}
+
+
+def show_weights(weights, ncols=10, titles=None, size=1.1):
+    """Draw each row of `weights` (units, 784) as a 28x28 image `size` inches wide, in rows of `ncols`.
+
+    Red pixels have positive weights (ink there raises the unit's sum), blue ones negative; white is 0. Each image
+    has its own colour scale, symmetric around 0. Returns the grid of axes (rows, ncols).
+    """
+    images = weights.detach().cpu().view(-1, 28, 28)
+    nrows = (len(images) + ncols - 1) // ncols
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, (size + 0.1) * nrows), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < len(images):
+            limit = images[i].abs().max().item() or 1.0
+            ax.imshow(images[i].numpy(), cmap="bwr", vmin=-limit, vmax=limit)
+            ax.set_title(str(i) if titles is None else titles[i], fontsize=8)
+    return axes
+
+
+def predict(model, x):
+    "The model's probability that each image (row of x) is the first digit, computed in evaluation mode."
+    if isinstance(model, nn.Module):
+        model.eval()  # layers such as RandomShift act only while training
+    with torch.no_grad():
+        return model(x).sigmoid()
+
+
+def hidden_activations(net, x):
+    "What the hidden units of a two-layer net (from two_layer_net) give for each image: (images, hidden units)."
+    with torch.no_grad():
+        return net[2](net[1](x))
+
+
+def show_activations(activations, labels):
+    "Draw activations (images, units) as a heat map, one row per image labelled on the left; returns the axes."
+    fig, ax = plt.subplots(figsize=(9, 0.3 * len(labels) + 1))
+    shown = ax.imshow(activations.detach().cpu().numpy(), cmap="viridis", aspect="auto", interpolation="nearest")
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_xlabel("hidden unit")
+    fig.colorbar(shown, ax=ax, label="activation")
+    return ax
+
+
+def find_mistakes(model, x, y):
+    "The images the model gets wrong, surest first: (their indices in x, the probability of the wrong answer)."
+    probs = predict(model, x)
+    check_shapes(probs, y)
+    confidence = torch.where(probs > 0.5, probs, 1 - probs).flatten()
+    wrong = ((probs > 0.5) != (y == 1)).flatten().nonzero().flatten()
+    order = confidence[wrong].argsort(descending=True)
+    return wrong[order].cpu(), confidence[wrong][order].cpu()
+
+
+def confusion_matrix(probs, y, digits=(2, 9)):
+    "A table that counts the images by their true digit (rows) and the model's answer (columns)."
+    check_shapes(probs, y)
+    actual = pd.Series([digits[0] if t == 1 else digits[1] for t in y.flatten().tolist()], name="actual")
+    answer = pd.Series([digits[0] if p > 0.5 else digits[1] for p in probs.flatten().tolist()], name="predicted")
+    return pd.crosstab(actual, answer).reindex(index=list(digits), columns=list(digits), fill_value=0)

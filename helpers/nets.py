@@ -1,0 +1,138 @@
+"""Networks with more than one layer (lessons 6 and 7): the ReLU, a two-layer network, random shifts, a small CNN.
+
+Every function and class here is written out in a notebook first (see TAUGHT_IN); the benchmark and later cells
+import them from here, with the recipes (the hyperparameters the notebooks use) below.
+"""
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from helpers.model import batch_accuracy, linear1, mnist_loss
+
+# Functions that a notebook teaches, and the notebook that teaches them (tests/test_teaching_cells.py).
+TAUGHT_IN = {
+    "relu": "06_relu_network.ipynb",
+    "init_two_layer": "06_relu_network.ipynb",
+    "simple_net": "06_relu_network.ipynb",
+    "make_dls": "06_relu_network.ipynb",
+    "RandomShift": "06_relu_network.ipynb",
+    "two_layer_net": "06_relu_network.ipynb",
+    "train_two_layer": "06_relu_network.ipynb",
+    "simple_cnn": "07_going_deeper.ipynb",
+    "train_cnn": "07_going_deeper.ipynb",
+}
+
+# Lesson 6: the recipe of the two-layer network that the Learner trains, chosen on the embedded validation set:
+# 100 hidden units, each training image moved by up to 2 pixels at random, plain SGD on mnist_loss.
+TWO_LAYER_RECIPE = {"hidden": 100, "shift": 2, "lr": 4.0, "batch_size": 64, "epochs": 80}
+
+# Lesson 7: the recipe of the small convolutional network.
+CNN_RECIPE = {"channels": (8, 16, 32, 64), "shift": 2, "lr": 1e-2, "batch_size": 64, "epochs": 35}
+
+
+# -- lesson 6: two layers by hand ---------------------------------------------------------------------------
+
+
+def relu(x):
+    "The rectified linear unit: every negative number becomes 0, every other number stays as it is."
+    return x.clamp(min=0.0)
+
+
+def init_two_layer(hidden, std1=0.1, std2=0.01, device="cpu"):
+    "Random starting weights and biases for 784 pixels -> `hidden` units -> 1 output, each recording its gradients."
+    w1 = (torch.randn(28 * 28, hidden, device=device) * std1).requires_grad_()
+    b1 = torch.zeros(hidden, device=device).requires_grad_()
+    w2 = (torch.randn(hidden, 1, device=device) * std2).requires_grad_()
+    b2 = torch.zeros(1, device=device).requires_grad_()
+    return [w1, b1, w2, b2]
+
+
+def simple_net(xb, params):
+    "Two linear layers with a ReLU between: each hidden unit is a weighted sum of the pixels, the output one of them."
+    w1, b1, w2, b2 = params
+    hidden = relu(linear1(xb, w1, b1))
+    return linear1(hidden, w2, b2)
+
+
+# -- lesson 6: the same with PyTorch and fastai -------------------------------------------------------------
+
+
+def make_dls(x, y, x_valid, y_valid, batch_size=64, device="cpu"):
+    "fastai DataLoaders: the training pairs shuffled in mini-batches, the validation pairs in order, on `device`."
+    from fastai.data.core import DataLoaders  # here, not at the top: fastai is imported after setup_course()
+    from fastai.data.load import DataLoader
+
+    train_dl = DataLoader(list(zip(x, y)), batch_size=batch_size, shuffle=True)
+    valid_dl = DataLoader(list(zip(x_valid, y_valid)), batch_size=256)
+    return DataLoaders(train_dl, valid_dl, device=device)
+
+
+class RandomShift(nn.Module):
+    "While the model trains, move each image by up to `pixels` pixels in each direction at random; else pass it on."
+
+    def __init__(self, pixels=2):
+        super().__init__()
+        self.pixels = pixels
+
+    def forward(self, xb):
+        if not self.training or self.pixels == 0:
+            return xb
+        n, p = len(xb), self.pixels
+        framed = F.pad(xb.view(n, 28, 28), (p, p, p, p))  # a blank frame p pixels wide around each image
+        dy, dx = torch.randint(0, 2 * p + 1, (2, n, 1, 1), device=xb.device)
+        steps = torch.arange(28, device=xb.device)
+        rows, cols = dy + steps.view(1, 28, 1), dx + steps.view(1, 1, 28)
+        image = torch.arange(n, device=xb.device).view(n, 1, 1)
+        return framed[image, rows, cols].view(xb.shape)
+
+
+def two_layer_net(hidden=100, shift=0):
+    "Lesson 6's network as PyTorch layers: random shifts (training only), 784 -> hidden, ReLU, hidden -> 1."
+    return nn.Sequential(RandomShift(shift), nn.Linear(28 * 28, hidden), nn.ReLU(), nn.Linear(hidden, 1))
+
+
+def train_two_layer(x, y, x_valid, y_valid, device="cpu", hidden=TWO_LAYER_RECIPE["hidden"],
+                    shift=TWO_LAYER_RECIPE["shift"], lr=TWO_LAYER_RECIPE["lr"],
+                    batch_size=TWO_LAYER_RECIPE["batch_size"], epochs=TWO_LAYER_RECIPE["epochs"]):
+    "Lesson 6's recipe in one call: the two-layer network trained by fastai's Learner with SGD; returns the Learner."
+    import fastai.callback.progress  # noqa: F401 (it gives the Learner `no_bar`)
+    from fastai.learner import Learner
+    from fastai.optimizer import SGD
+
+    dls = make_dls(x, y, x_valid, y_valid, batch_size, device)
+    learn = Learner(dls, two_layer_net(hidden, shift), opt_func=SGD, loss_func=mnist_loss, metrics=batch_accuracy)
+    with learn.no_bar(), learn.no_logging():
+        learn.fit(epochs, lr)
+    return learn
+
+
+# -- lesson 7: a small convolutional network ----------------------------------------------------------------
+
+
+def simple_cnn(channels=CNN_RECIPE["channels"], shift=CNN_RECIPE["shift"]):
+    """Random shifts (training only), then 3x3 convolutions with stride 2: 28x28 -> 14 -> 7 -> 4 -> 2 -> 1 output.
+
+    Each of the first layers has its number of channels, batch normalisation and a ReLU; the last one gives 1 channel.
+    """
+    layers = [RandomShift(shift), nn.Unflatten(1, (1, 28, 28))]
+    n_in = 1
+    for n_out in channels:
+        layers += [nn.Conv2d(n_in, n_out, kernel_size=3, stride=2, padding=1), nn.BatchNorm2d(n_out), nn.ReLU()]
+        n_in = n_out
+    layers += [nn.Conv2d(n_in, 1, kernel_size=3, stride=2, padding=1), nn.Flatten()]
+    return nn.Sequential(*layers)
+
+
+def train_cnn(x, y, x_valid, y_valid, device="cpu", channels=CNN_RECIPE["channels"], shift=CNN_RECIPE["shift"],
+              lr=CNN_RECIPE["lr"], batch_size=CNN_RECIPE["batch_size"], epochs=CNN_RECIPE["epochs"]):
+    "Lesson 7's recipe in one call: the small CNN trained by the Learner with Adam and the one-cycle schedule."
+    import fastai.callback.progress  # noqa: F401 (it gives the Learner `no_bar`)
+    import fastai.callback.schedule  # noqa: F401 (it gives the Learner `fit_one_cycle`)
+    from fastai.learner import Learner
+
+    dls = make_dls(x, y, x_valid, y_valid, batch_size, device)
+    learn = Learner(dls, simple_cnn(channels, shift), loss_func=mnist_loss, metrics=batch_accuracy)
+    with learn.no_bar(), learn.no_logging():
+        learn.fit_one_cycle(epochs, lr)
+    return learn
