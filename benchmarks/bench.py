@@ -76,7 +76,7 @@ def load_times(mnist_test):
                 del os.environ["COURSE_CACHE"]
             else:
                 os.environ["COURSE_CACHE"] = old
-    return {k: round(v, 4) for k, v in result.items()}
+    return {k: round(v, 6) for k, v in result.items()}
 
 
 # -- training speed: the same linear model, data, batch size and epochs, three ways ----------------------
@@ -195,7 +195,7 @@ def report(results):
     for name, s in results["notebook_seconds"].items():
         lines.append(f"{name:32} {s:8.1f} {results['slowest_cell_seconds'][name]:19.1f}")
     lines.append(f"{'suite':32} {results['suite_seconds']:8.1f}")
-    lines += ["", "load seconds: " + ", ".join(f"{k} {v:.3f}" for k, v in results["load_seconds"].items()), ""]
+    lines += ["", "load seconds: " + ", ".join(f"{k} {v:.4g}" for k, v in results["load_seconds"].items()), ""]
     lines.append(f"{'training, linear model':32} {'images/s':>10} {'ratio':>7}")
     for name, speed in results["train_images_per_second"].items():
         ratio = results["ratios"].get(name, 1.0)
