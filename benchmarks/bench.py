@@ -26,7 +26,8 @@ sys.path.insert(0, str(ROOT))  # for tools.run_notebooks
 from helpers.repro import seed_everything, setup_course  # noqa: E402
 
 GOALS = {"suite_seconds": 90.0, "slowest_cell_seconds": 5.0, "hand_written_ratio": 1.0,
-         "official_test": {"linear": 0.980, "two_layer": 0.985, "cnn": 0.995}}
+         "official_test": {"linear": 0.980, "two_layer": 0.985, "cnn": 0.995},
+         "train_seconds": {"linear": 10.0, "cnn": 30.0}}
 
 
 def timed(fn, *args, **kwargs):
@@ -218,6 +219,9 @@ def goals(results):
             max(results["slowest_cell_seconds"].values()) <= GOALS["slowest_cell_seconds"],
         "hand-written loop at least as fast as plain torch": results["ratios"]["hand_written"] >= 1.0,
     }
+    if not results.get("quick"):
+        for name, limit in GOALS["train_seconds"].items():
+            met[f"{name} trains in <= {limit:.0f} s"] = results["train_seconds"][name] <= limit
     for name, floor in GOALS["official_test"].items():
         acc = results["accuracy"][name]["official_test"]
         met[f"{name} official test >= {floor:.1%}"] = None if acc is None else acc >= floor
