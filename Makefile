@@ -4,6 +4,9 @@
 #   make lab        open JupyterLab on the notebooks
 #   make notebooks  re-run every notebook and store its outputs (after changing a notebook or a helper)
 #   make bench      measure the course's speed and accuracy (benchmarks/bench.py)
+#   make portable   strict nbval with the processor's vector instructions capped (another processor's arithmetic)
+#   make robust     every notebook for seeds 0, 1, 2, natively and capped: every cell runs, every assert holds
+#   make mutations  plant known bugs in helpers/ and benchmarks/ one at a time: the unit tests must catch each
 
 PYTHON ?= python3
 .DEFAULT_GOAL := run
@@ -11,7 +14,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lab notebooks bench clean
+.PHONY: run test lab notebooks bench portable robust mutations clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is needed: run make PYTHON=python3.11 ...")'
@@ -23,9 +26,20 @@ $(STAMP): requirements.txt pyproject.toml
 run: $(STAMP)
 	$(BIN)/python tools/run_notebooks.py
 
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+
 test: $(STAMP)
 	$(BIN)/ruff check helpers tests tools benchmarks notebooks
-	$(BIN)/python -m pytest --nbval --nbval-current-env --sanitize-with tests/nbval_sanitize.cfg
+	$(BIN)/python -m pytest $(NBVAL)
+
+portable: $(STAMP)
+	env $$($(BIN)/python tools/variants.py no-simd) $(BIN)/python -m pytest $(NBVAL) notebooks
+
+robust: $(STAMP)
+	$(BIN)/python -m tools.robust
+
+mutations: $(STAMP)
+	$(BIN)/python -m tools.mutations
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks
@@ -37,7 +51,7 @@ notebooks: $(STAMP)
 MNIST_TEST ?= $(wildcard ../shared/data/mnist)
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench.py $(if $(MNIST_TEST),--mnist-test $(MNIST_TEST))
+	$(BIN)/python benchmarks/bench.py $(if $(MNIST_TEST),--mnist-test $(MNIST_TEST)) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV)

@@ -33,7 +33,7 @@ class BasicOptim:
         self.params, self.lr = list(params), lr
 
     def step(self):
-        "Move each parameter by -lr times its gradient, in place, rounding once as fastai's SGD does."
+        "Move each parameter by -lr times its gradient, in place, with the same call as fastai's SGD."
         for p in self.params:
             p.data.add_(p.grad, alpha=-self.lr)
 

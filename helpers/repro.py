@@ -8,12 +8,30 @@ import matplotlib as mpl
 import numpy as np
 import torch
 
-SEED = 42
+DEFAULT_SEED = 42
 THREADS = 2
 
 
-def seed_everything(seed=SEED):
-    "Seed Python's, NumPy's and PyTorch's random number generators (CPU and every GPU)."
+def course_seed():
+    "The course's seed: the environment variable COURSE_SEED (a whole number from 0 to 2**32 - 1), else 42."
+    text = os.environ.get("COURSE_SEED", "").strip()
+    if not text:
+        return DEFAULT_SEED
+    try:
+        seed = int(text)
+    except ValueError:
+        seed = -1
+    if not 0 <= seed < 2**32:
+        raise ValueError(
+            f"COURSE_SEED={text!r} is not a seed: set it to a whole number from 0 to 4294967295 (such as 0 or 42), "
+            "or unset it for the course's default, 42."
+        )
+    return seed
+
+
+def seed_everything(seed=None):
+    "Seed Python's, NumPy's and PyTorch's random number generators (CPU and every GPU); None means course_seed()."
+    seed = course_seed() if seed is None else seed
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
@@ -35,10 +53,10 @@ def pick_device(device=None):
     return device
 
 
-def setup_course(seed=SEED, threads=THREADS, device=None):
+def setup_course(seed=None, threads=THREADS, device=None):
     """Make every run of a notebook print the same numbers, and return the device to compute on.
 
-    - seeds Python, NumPy and PyTorch;
+    - seeds Python, NumPy and PyTorch with `seed`, else COURSE_SEED, else 42 (see course_seed);
     - fixes PyTorch's thread count (a different count can change the order of float additions);
     - turns on PyTorch's deterministic algorithms (on a GPU this needs CUBLAS_WORKSPACE_CONFIG);
     - sets plot defaults: small figures, the grey colour map with ink dark on white paper;

@@ -17,6 +17,7 @@ def session_cache(tmp_path_factory):
 def isolated_cache(session_cache, monkeypatch):
     monkeypatch.setenv("COURSE_CACHE", str(session_cache))
     monkeypatch.delenv("MNIST_SOURCE", raising=False)
+    monkeypatch.delenv("COURSE_SEED", raising=False)
 
 
 @pytest.fixture(scope="session")

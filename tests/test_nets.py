@@ -10,6 +10,7 @@ from helpers.model import batch_accuracy, linear1
 from helpers.nets import (
     CNN_RECIPE,
     TWO_LAYER_RECIPE,
+    VALID_FLOORS,
     RandomShift,
     init_two_layer,
     make_dls,
@@ -122,6 +123,16 @@ def test_random_shift_moves_each_image_by_at_most_its_pixels():
     assert len(found) > 5, "the moves must differ from image to image"
 
 
+def test_random_shift_draws_every_move_in_its_range():
+    torch.manual_seed(0)
+    xb = torch.rand(400, 784)
+    moved = RandomShift(1)(xb)
+    found = set()
+    for image, out in zip(xb.view(-1, 28, 28), moved.view(-1, 28, 28)):
+        found |= {(dy, dx) for dy in range(-1, 2) for dx in range(-1, 2) if torch.equal(out, shifted(image, dy, dx))}
+    assert found == {(dy, dx) for dy in range(-1, 2) for dx in range(-1, 2)}, "every move from -1 to 1 must occur"
+
+
 def test_random_shift_does_nothing_in_eval_mode_or_with_zero_pixels():
     xb = torch.rand(8, 784)
     shift = RandomShift(2).eval()
@@ -153,6 +164,10 @@ def test_simple_cnn_takes_rows_of_pixels_to_one_prediction():
     cnn = simple_cnn(channels=(4, 8, 8, 16), shift=0).eval()
     assert cnn(torch.rand(5, 784)).shape == (5, 1)
     assert sum(isinstance(layer, nn.Conv2d) for layer in cnn) == 5
+    assert [layer.out_channels for layer in cnn if isinstance(layer, nn.Conv2d)] == [4, 8, 8, 16, 1]
+    assert [layer.num_features for layer in cnn if isinstance(layer, nn.BatchNorm2d)] == [4, 8, 8, 16]
+    assert all(layer.stride == (2, 2) and layer.kernel_size == (3, 3) for layer in cnn if isinstance(layer, nn.Conv2d))
+    assert isinstance(simple_cnn(shift=2)[0], RandomShift) and simple_cnn(shift=2)[0].pixels == 2
 
 
 def test_make_dls_serves_shuffled_training_batches_on_the_device(digits):
@@ -162,7 +177,13 @@ def test_make_dls_serves_shuffled_training_batches_on_the_device(digits):
     xb, yb = dls.train.one_batch()
     assert xb.shape == (100, 784) and yb.shape == (100, 1) and xb.device.type == "cpu" and str(dls.device) == "cpu"
     assert 0 < yb.sum().item() < 100  # shuffled: 2s and 9s mixed
+    assert dls.train.bs == 100 and dls.valid.bs == 256 and not dls.valid.shuffle
     assert len(dls.valid.dataset) == len(x_valid) and len(dls.train) == len(x) // 100
+
+
+def test_make_dls_delivers_to_the_device_it_is_given(digits):
+    dls = make_dls(*digits, device=torch.device("meta"))  # a device with no data: only where it points is checked
+    assert dls.device == torch.device("meta") and dls.train.device == dls.valid.device == torch.device("meta")
 
 
 def test_two_layer_recipe_passes_its_floor(two_layer, digits):
@@ -170,16 +191,26 @@ def test_two_layer_recipe_passes_its_floor(two_layer, digits):
     model = two_layer.model.eval()
     with torch.no_grad():
         accuracy = batch_accuracy(model(x_valid), y_valid).item()
-    assert accuracy >= 0.98
+    assert accuracy >= VALID_FLOORS["two_layer"]
     assert len(two_layer.recorder.values) == TWO_LAYER_RECIPE["epochs"]
     assert model[1].out_features == TWO_LAYER_RECIPE["hidden"]
+
+
+def test_two_layer_learning_rate_falls_in_a_straight_line_to_zero(two_layer):
+    lrs = two_layer.recorder.hps["lr"]
+    steps = len(two_layer.dls.train) * TWO_LAYER_RECIPE["epochs"]
+    assert len(lrs) == steps and lrs[0] == pytest.approx(TWO_LAYER_RECIPE["lr"])
+    assert lrs[-1] < TWO_LAYER_RECIPE["lr"] / steps * 2  # the last batch's step is almost 0
+    middle = lrs[steps // 2]
+    assert middle == pytest.approx(TWO_LAYER_RECIPE["lr"] / 2, rel=0.02)  # a straight line, not a curve
+    assert all(a >= b for a, b in zip(lrs, lrs[1:]))
 
 
 def test_cnn_recipe_passes_its_floor(cnn, digits):
     x_valid, y_valid = digits[2:]
     with torch.no_grad():
         accuracy = batch_accuracy(cnn.model.eval()(x_valid), y_valid).item()
-    assert accuracy >= 0.99
+    assert accuracy >= VALID_FLOORS["cnn"]
     assert len(cnn.recorder.values) == CNN_RECIPE["epochs"]
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from helpers.repro import pick_device, seed_everything, setup_course
+from helpers.repro import DEFAULT_SEED, course_seed, pick_device, seed_everything, setup_course
 
 
 def draws():
@@ -35,9 +35,10 @@ def test_setup_course_fixes_threads_determinism_and_plot_defaults():
         setup_course()
 
 
-def test_device_follows_the_environment_variable(monkeypatch):
-    monkeypatch.setenv("COURSE_DEVICE", "cpu")
-    assert pick_device() == torch.device("cpu")
+def test_device_follows_the_environment_variable_and_an_argument_beats_it(monkeypatch):
+    monkeypatch.setenv("COURSE_DEVICE", "meta")  # a device every PyTorch has, and not the default
+    assert pick_device() == torch.device("meta")
+    assert pick_device("cpu") == torch.device("cpu")
     monkeypatch.delenv("COURSE_DEVICE")
     assert pick_device() == torch.device("cpu")
 
@@ -49,3 +50,25 @@ def test_asking_for_a_gpu_without_one_says_what_to_do(monkeypatch):
         pick_device()
     with pytest.raises(RuntimeError, match="no GPU"):
         setup_course(device="cuda")
+
+
+def test_course_seed_follows_the_environment_variable(monkeypatch):
+    assert course_seed() == DEFAULT_SEED == 42
+    monkeypatch.setenv("COURSE_SEED", " 3 ")
+    assert course_seed() == 3
+    setup_course()
+    from_env = draws()
+    seed_everything(3)
+    assert draws()[0] == from_env[0]
+    seed_everything(42)  # an explicit seed beats the environment variable
+    monkeypatch.delenv("COURSE_SEED")
+    explicit = draws()
+    seed_everything()
+    assert draws()[0] == explicit[0] != from_env[0]
+
+
+@pytest.mark.parametrize("value", ["abc", "1.5", "-1", str(2**32), "4e3"])
+def test_a_bad_course_seed_names_the_setting_and_the_fix(monkeypatch, value):
+    monkeypatch.setenv("COURSE_SEED", value)
+    with pytest.raises(ValueError, match="COURSE_SEED=.*whole number from 0 to 4294967295"):
+        seed_everything()

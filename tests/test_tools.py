@@ -1,0 +1,41 @@
+"""The project's tooling: the mutation list stays in step with the code; the robustness runner checks its input."""
+
+import pytest
+
+from tools import mutations, robust
+from tools.variants import VARIANTS, shell_prefix
+
+
+def test_every_mutation_changes_code_that_occurs_exactly_once():
+    assert len(mutations.MUTATIONS) >= 20
+    for m in mutations.MUTATIONS:
+        assert m.file.startswith(("helpers/", "benchmarks/")), m.file
+        text = (mutations.ROOT / m.file).read_text()
+        assert text.count(m.old) == 1, f"{m.file}: {m.bug}: its code must occur exactly once"
+        assert m.old != m.new and m.tests.startswith("tests/")
+
+
+def test_apply_refuses_code_that_is_not_there_once(tmp_path):
+    (tmp_path / "helpers").mkdir()
+    (tmp_path / "helpers" / "x.py").write_text("a = 1\na = 1\n")
+    twice = mutations.Mutation("helpers/x.py", "a = 1", "a = 2", "twice", "tests/")
+    with pytest.raises(ValueError, match="2 times"):
+        mutations.apply(tmp_path, twice)
+    once = mutations.Mutation("helpers/x.py", "a = 1\na = 1", "a = 2", "once", "tests/")
+    mutations.apply(tmp_path, once)
+    assert (tmp_path / "helpers" / "x.py").read_text() == "a = 2\n"
+
+
+@pytest.mark.parametrize("argv", [["--seeds", "one"], ["--variants", "native,arm"]])
+def test_robust_names_a_bad_setting(argv, capsys):
+    with pytest.raises(SystemExit) as stop:
+        robust.main(argv)
+    assert stop.value.code == 2
+    assert argv[0] in capsys.readouterr().err
+
+
+def test_variants_cap_the_three_libraries():
+    assert shell_prefix("native") == ""
+    for name in ("no-simd", "avx2"):
+        assert set(VARIANTS[name]) == {"ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "MKL_ENABLE_INSTRUCTIONS"}
+        assert shell_prefix(name).count("=") == 3
