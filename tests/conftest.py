@@ -18,6 +18,7 @@ def isolated_cache(session_cache, monkeypatch):
     monkeypatch.setenv("COURSE_CACHE", str(session_cache))
     monkeypatch.delenv("MNIST_SOURCE", raising=False)
     monkeypatch.delenv("COURSE_SEED", raising=False)
+    monkeypatch.delenv("COURSE_DIGITS", raising=False)
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,9 @@
 
 import gzip
 import hashlib
+import os
 import socket
+import stat
 import subprocess
 import sys
 
@@ -113,6 +115,7 @@ def test_second_call_reuses_the_folder_without_building(embedded, monkeypatch):
 
 def test_none_reads_mnist_source(embedded, tmp_path, monkeypatch):
     layout = write_layout(tmp_path / "mine", {2: 3, 9: 2})
+    write_layout(layout, {2: 1, 9: 1}, split="testing")
     monkeypatch.setenv("MNIST_SOURCE", str(layout))
     assert mnist_path() == layout
     assert load_digits(mnist_path())[0].shape == (5, 784)
@@ -221,6 +224,7 @@ def test_full_on_this_machine_probes_with_a_timeout_then_fails_or_would_download
 
 def test_a_folder_in_the_layout_is_used_as_it_is(tmp_path):
     layout = write_layout(tmp_path / "layout", {2: 4, 9: 3}, split="testing")
+    write_layout(layout, {2: 1, 9: 1}, split="training")
     assert mnist_path(layout) == layout and mnist_path(str(layout)) == layout
     x, y = load_digits(layout, split="testing")
     assert x.shape == (7, 784) and y.sum() == 4
@@ -232,17 +236,17 @@ def test_idx_files_are_converted_once_for_the_splits_present(tmp_path, gz, monke
     images = rng.integers(0, 256, size=(30, 28, 28), dtype=np.uint8)
     labels = np.array([2, 9, 5] * 10, dtype=np.uint8)
     source = write_idx(tmp_path / "idx", "train", images, labels, gz=gz)
-    layout = mnist_path(source)
+    layout = mnist_path(source, splits=("training",))
     assert layout != source and not (layout / "testing").exists()
     x, y = load_digits(layout)
     assert x.shape == (20, 784) and y.sum() == 10
     assert torch.equal((x[0] * 255).round().byte().view(28, 28), torch.from_numpy(images[0]))
     monkeypatch.setattr(data, "write_idx", lambda *a: pytest.fail("converted twice"))
-    assert mnist_path(source) == layout
+    assert mnist_path(source, splits=("training",)) == layout
 
 
 def test_official_test_set_through_the_idx_loader(official_mnist):
-    layout = mnist_path(official_mnist)
+    layout = mnist_path(official_mnist, splits=("testing",))
     assert (layout / "testing").is_dir() and not (layout / "training").exists()
     x, y = load_digits(layout, split="testing")
     assert x.shape == (2041, 784) and y.shape == (2041, 1)
@@ -361,3 +365,139 @@ def test_idx_images_without_labels(tmp_path):
     (source / "train-labels-idx1-ubyte.gz").unlink()
     with pytest.raises(FileNotFoundError, match="labels"):
         mnist_path(source)
+
+
+def test_idx_labels_above_nine_are_named(tmp_path):
+    source = write_idx(tmp_path / "idx", "t10k", np.zeros((3, 28, 28)), np.array([2, 12, 9]))
+    with pytest.raises(ValueError, match="t10k-labels-idx1-ubyte.gz holds the label 12"):
+        mnist_path(source, splits=("testing",))
+
+
+# -- more bad input: arguments, settings, the cache and the files in a folder ----------------------------
+
+
+@pytest.mark.parametrize("source", [123, 4.5, ["embedded"], b"embedded"])
+def test_a_source_that_is_not_a_name_or_a_path(source):
+    with pytest.raises(ValueError, match="must be 'embedded', 'full' or the path of a folder"):
+        mnist_path(source)
+
+
+@pytest.mark.parametrize("source", ["", "   "])
+def test_an_empty_source(source):
+    with pytest.raises(ValueError, match="source is empty"):
+        mnist_path(source)
+
+
+def test_a_blank_mnist_source_means_the_default(embedded, monkeypatch):
+    monkeypatch.setenv("MNIST_SOURCE", "  ")
+    assert mnist_path() == embedded
+
+
+def test_a_relative_mnist_source_says_where_it_was_looked_for(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MNIST_SOURCE", "data/mnist")
+    with pytest.raises(FileNotFoundError, match="MNIST_SOURCE is a relative path, read from the current folder") as err:
+        mnist_path()
+    assert str(tmp_path / "data" / "mnist") in str(err.value)
+
+
+@pytest.mark.parametrize("digits", [None, 2, "29", 2.9, {2: 9}])
+def test_digits_of_the_wrong_kind(embedded, digits):
+    with pytest.raises(ValueError, match="digits must be a pair of whole numbers"):
+        load_digits(embedded, digits=digits)
+
+
+def test_a_folder_with_only_a_test_set_says_what_to_add(tmp_path):
+    source = write_idx(tmp_path / "idx", "t10k", np.zeros((2, 28, 28)), np.array([2, 9]))
+    with pytest.raises(FileNotFoundError, match="no training/ split, which the lessons need.*train-images-idx3"):
+        mnist_path(source)
+    layout = write_layout(tmp_path / "layout", {2: 1, 9: 1}, split="testing")
+    with pytest.raises(FileNotFoundError, match="no training/ split"):
+        mnist_path(layout)
+    assert mnist_path(layout, splits=("testing",)) == layout
+
+
+def test_a_read_only_cache_names_the_setting(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_CACHE", str(tmp_path / "cache"))
+
+    def read_only(*args, **kwargs):  # root may write anywhere, so the refusal is simulated
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(data.tempfile, "mkdtemp", read_only)
+    with pytest.raises(PermissionError, match="cannot write its cache folder .*COURSE_CACHE"):
+        mnist_path("embedded")
+
+
+def test_course_cache_pointing_at_a_file(tmp_path, monkeypatch):
+    (tmp_path / "cache").write_text("not a folder")
+    monkeypatch.setenv("COURSE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(data, "write_embedded", lambda root: pytest.fail("built before checking the cache"))
+    with pytest.raises(NotADirectoryError, match=r"cache \(COURSE_CACHE\) is a file"):
+        mnist_path("embedded")
+
+
+def test_a_file_where_the_cache_folder_should_be(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_CACHE", str(tmp_path))
+    (tmp_path / "mnist_embedded_v1").write_text("in the way")
+    monkeypatch.setattr(data, "write_embedded", lambda root: pytest.fail("built before checking the cache"))
+    with pytest.raises(NotADirectoryError, match="mnist_embedded_v1 is a file where the course needs a folder"):
+        mnist_path("embedded")
+
+
+@pytest.mark.parametrize("left_behind", ["empty", "half"])
+def test_an_incomplete_cache_folder_is_rebuilt(tmp_path, monkeypatch, left_behind):
+    monkeypatch.setenv("COURSE_CACHE", str(tmp_path))
+    folder = tmp_path / "mnist_embedded_v1"
+    folder.mkdir()
+    if left_behind == "half":
+        write_layout(folder, {2: 3})
+    built = mnist_path("embedded")
+    assert built == folder and sorted(p.name for p in folder.iterdir()) == ["testing", "training"]
+    assert len(data.image_files(folder / "training" / "2")) == 400 and len(list(folder.rglob("*.png"))) == 5000
+
+
+def test_built_folders_follow_the_umask_not_private(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_CACHE", str(tmp_path))
+    old = os.umask(0o022)
+    try:
+        built = mnist_path("embedded")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(built.stat().st_mode) == 0o755
+    assert stat.S_IMODE((built / "training" / "2").stat().st_mode) == 0o755
+    assert stat.S_IMODE(data.image_files(built / "training" / "2")[0].stat().st_mode) == 0o644
+
+
+def test_upper_case_png_files_are_read(tmp_path):
+    layout = write_layout(tmp_path / "layout", {2: 3, 9: 2})
+    for f in (layout / "training" / "2").iterdir():
+        f.rename(f.with_suffix(".PNG"))
+    x, y = load_digits(layout)
+    assert x.shape == (5, 784) and int(y.sum()) == 3
+
+
+@pytest.mark.parametrize("junk", [".DS_Store", "Thumbs.db", "._000.png", "notes.txt", ".ipynb_checkpoints"])
+def test_junk_beside_the_images_is_left_out(tmp_path, junk):
+    layout = write_layout(tmp_path / "layout", {2: 3, 9: 2})
+    place = layout / "training" / "2" / junk
+    if junk.startswith(".ipynb"):
+        place.mkdir()
+        (place / "000-checkpoint.png").write_bytes(b"junk")
+    else:
+        place.write_bytes(b"junk")
+    x, _ = load_digits(layout)
+    assert x.shape == (5, 784)
+    assert [f.name for f in data.image_files(layout / "training" / "2")] == ["000.png", "001.png", "002.png"]
+
+
+@pytest.mark.parametrize("value, pair", [("3,7", (3, 7)), (" 4 , 9 ", (4, 9)), ("", (2, 9)), ("9,2", (9, 2))])
+def test_course_digits_follows_the_setting(monkeypatch, value, pair):
+    monkeypatch.setenv("COURSE_DIGITS", value)
+    assert data.course_digits() == pair
+
+
+@pytest.mark.parametrize("value", ["3", "3,3", "3,7,1", "a,b", "10,2", "3;7", "-1,2"])
+def test_a_bad_course_digits_names_the_setting_and_the_fix(monkeypatch, value):
+    monkeypatch.setenv("COURSE_DIGITS", value)
+    with pytest.raises(ValueError, match="COURSE_DIGITS=.*such as 3,7"):
+        data.course_digits()

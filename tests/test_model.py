@@ -10,6 +10,8 @@ from helpers.data import load_digits
 from helpers.model import (
     INIT_STD,
     LINEAR_RECIPE,
+    OTHER_DATA_MARGIN,
+    VALID_FLOORS,
     average_images,
     baseline_model,
     batch_accuracy,
@@ -26,8 +28,8 @@ from helpers.model import (
     train_linear,
     train_model,
     validate_epoch,
+    validation_floor,
 )
-from helpers.nets import VALID_FLOORS
 from helpers.repro import seed_everything
 
 matplotlib.use("Agg")
@@ -348,3 +350,12 @@ def test_seven_steps_diagram_names_every_step():
     for step in ["1 initialise", "2 predict", "3 loss", "4 gradient", "5 step", "6 repeat", "7 stop"]:
         assert step in texts
     plt.close("all")
+
+
+def test_validation_floor_is_measured_for_the_course_and_relative_elsewhere(embedded, tmp_path):
+    assert validation_floor("linear", 0.95, embedded, (2, 9)) == VALID_FLOORS["linear"]
+    assert validation_floor("cnn", 0.95, embedded, [2, 9]) == VALID_FLOORS["cnn"]
+    assert validation_floor("linear", 0.975, embedded, (3, 7)) == pytest.approx(0.975 - OTHER_DATA_MARGIN)
+    assert validation_floor("two_layer", 0.9, tmp_path / "mine", (2, 9)) == pytest.approx(0.9 - OTHER_DATA_MARGIN)
+    with pytest.raises(KeyError):
+        validation_floor("forest", 0.9, embedded, (2, 9))

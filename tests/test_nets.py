@@ -6,11 +6,10 @@ import torch
 from torch import nn
 
 from helpers.data import load_digits
-from helpers.model import batch_accuracy, linear1
+from helpers.model import VALID_FLOORS, batch_accuracy, linear1
 from helpers.nets import (
     CNN_RECIPE,
     TWO_LAYER_RECIPE,
-    VALID_FLOORS,
     RandomShift,
     init_two_layer,
     make_dls,

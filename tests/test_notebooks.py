@@ -69,19 +69,20 @@ def test_colab_block_is_refreshed_from_one_place():
     assert with_colab_block("import torch\n") == COLAB_BLOCK + "\nimport torch\n"
 
 
-def test_main_job_runs_a_notebook_without_touching_it_and_prints_its_key_result(tmp_path, capsys):
+def test_main_job_runs_a_notebook_without_touching_it_and_prints_its_key_result(tmp_path, capsys, monkeypatch):
     import tools.run_notebooks as runner
 
     nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
                                                            "language": "python"}})
-    nb.cells = [nbformat.v4.new_code_cell("import os\nsource = os.environ['MNIST_SOURCE']"),
+    nb.cells = [nbformat.v4.new_code_cell("import os\nsource = os.environ.get('MNIST_SOURCE', 'embedded')"),
                 nbformat.v4.new_code_cell("print(f'key: {6 * 7} on {source}')", metadata={"tags": ["key-result"]})]
     path = tmp_path / "01_tiny.ipynb"
     nbformat.write(nb, path)
     before = path.read_bytes()
     assert runner.main([str(path)]) == 0
     assert path.read_bytes() == before
-    assert "key: 42 on embedded" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "key: 42 on embedded" in out and "data: embedded (MNIST_SOURCE) | digits: 2,9" in out
     copy = tmp_path / "02_copy.ipynb"
     shutil.copy(path, copy)
     assert runner.main(["--in-place", str(copy)]) == 0
@@ -89,6 +90,25 @@ def test_main_job_runs_a_notebook_without_touching_it_and_prints_its_key_result(
     assert stored.cells[0].source.startswith(COLAB_BLOCK)
     assert [c.execution_count for c in stored.cells] == [1, 2]
     assert stored.cells[1].outputs[0]["text"] == "key: 42 on embedded\n"
+
+
+def test_main_job_follows_the_settings_and_never_stores_them(tmp_path, capsys, monkeypatch):
+    import tools.run_notebooks as runner
+
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                           "language": "python"}})
+    nb.cells = [nbformat.v4.new_code_cell("import os\nprint(os.environ['MNIST_SOURCE'], os.environ['COURSE_DIGITS'])",
+                                          metadata={"tags": ["key-result"]})]
+    path = tmp_path / "01_tiny.ipynb"
+    nbformat.write(nb, path)
+    monkeypatch.setenv("MNIST_SOURCE", str(tmp_path))
+    monkeypatch.setenv("COURSE_DIGITS", "3,7")
+    assert runner.main([str(path)]) == 0
+    out = capsys.readouterr().out
+    assert f"data: {tmp_path} (MNIST_SOURCE) | digits: 3,7 (COURSE_DIGITS)" in out and f"{tmp_path} 3,7" in out
+    with pytest.raises(SystemExit):
+        runner.main(["--in-place", str(path)])
+    assert "unset MNIST_SOURCE, COURSE_DIGITS and COURSE_SEED" in capsys.readouterr().err
 
 
 def test_main_job_reports_a_failing_notebook(tmp_path, capsys):

@@ -72,3 +72,33 @@ def test_a_bad_course_seed_names_the_setting_and_the_fix(monkeypatch, value):
     monkeypatch.setenv("COURSE_SEED", value)
     with pytest.raises(ValueError, match="COURSE_SEED=.*whole number from 0 to 4294967295"):
         seed_everything()
+
+
+@pytest.mark.parametrize("value, message", [("gpu", "calls an NVIDIA GPU 'cuda'"), ("tpu", "is not a device"),
+                                            ("cuda:x", "is not a device"), ("cpu cpu", "is not a device")])
+def test_a_bad_device_names_the_setting_and_the_choices(monkeypatch, value, message):
+    monkeypatch.setenv("COURSE_DEVICE", value)
+    with pytest.raises(ValueError, match=f"COURSE_DEVICE=.*{message}"):
+        pick_device()
+    with pytest.raises(ValueError, match="device="):
+        pick_device(value)
+
+
+@pytest.mark.parametrize("value", [" cpu", "CPU", "cpu\n", " Cpu "])
+def test_spaces_and_capitals_in_the_device_are_forgiven(monkeypatch, value):
+    monkeypatch.setenv("COURSE_DEVICE", value)
+    assert pick_device() == torch.device("cpu")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU, so asking for one is not an error")
+def test_capital_cuda_is_still_cuda(monkeypatch):
+    monkeypatch.setenv("COURSE_DEVICE", "CUDA")
+    with pytest.raises(RuntimeError, match="no GPU"):
+        pick_device()
+
+
+@pytest.mark.skipif(torch.backends.mps.is_available(), reason="this machine has an Apple-silicon GPU")
+def test_asking_for_mps_without_one_fails_at_once(monkeypatch):
+    monkeypatch.setenv("COURSE_DEVICE", "mps")
+    with pytest.raises(RuntimeError, match="Apple-silicon GPU"):
+        pick_device()

@@ -12,6 +12,7 @@ unchanged copy (then a kill would prove nothing).
 
 import argparse
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -75,7 +76,7 @@ MUTATIONS = [
     Mutation("helpers/model.py", "return x[y[:, 0] == 1].mean(0), x[y[:, 0] == 0].mean(0)",
              "return x[y[:, 0] == 0].mean(0), x[y[:, 0] == 1].mean(0)",
              "average_images returns the two averages the wrong way round", "tests/test_model.py -k average_images"),
-    Mutation("helpers/repro.py", 'name = device or os.environ.get("COURSE_DEVICE") or "cpu"', 'name = device or "cpu"',
+    Mutation("helpers/repro.py", 'else os.environ.get("COURSE_DEVICE", "")).strip()', 'else "").strip()',
              "pick_device ignores COURSE_DEVICE", "tests/test_repro.py"),
     Mutation("helpers/repro.py", 'text = os.environ.get("COURSE_SEED", "").strip()', 'text = ""',
              "the course's seed ignores COURSE_SEED", "tests/test_repro.py"),
@@ -87,6 +88,16 @@ MUTATIONS = [
     Mutation("helpers/data.py", "for f in digit_files(path, d, split)]).float() / 255",
              "for f in digit_files(path, d, split)]).float()", "load_digits forgets to scale to 0..1",
              "tests/test_data.py"),
+    Mutation("helpers/data.py", 'if f.suffix.lower() == ".png" and not f.name.startswith(".") and f.is_file())',
+             'if f.suffix == ".png" and f.is_file())', "image_files skips .PNG and keeps hidden junk",
+             "tests/test_data.py -k 'upper_case_png or junk'"),
+    Mutation("helpers/data.py", 'text = os.environ.get("COURSE_DIGITS", "").strip()', 'text = ""',
+             "the pair of digits ignores COURSE_DIGITS", "tests/test_data.py -k course_digits"),
+    Mutation("helpers/data.py", "place.chmod((0o777 if place.is_dir() else 0o666) & ~umask)", "place.chmod(0o700)",
+             "built cache folders stay private whatever the umask", "tests/test_data.py -k umask"),
+    Mutation("helpers/model.py", 'if Path(path).name == "mnist_embedded_v1" and tuple(digits) == (2, 9):',
+             "if True:", "the measured floors are applied to any data and pair",
+             "tests/test_model.py -k validation_floor"),
     Mutation("helpers/optim.py", "p.data.add_(p.grad, alpha=-self.lr)", "p.data.add_(p.grad, alpha=self.lr)",
              "BasicOptim steps up the gradient", "tests/test_equivalence.py -k hand_written_loop"),
     Mutation("helpers/interpret.py", "order = confidence[wrong].argsort(descending=True)",
@@ -139,7 +150,7 @@ def copy_project(into):
 def run_tests(project, tests):
     "Run pytest on `tests` in the copy (whose helpers come before the installed ones); True when they pass."
     env = {**os.environ, "PYTHONPATH": str(project), "PYTHONDONTWRITEBYTECODE": "1"}
-    command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests.split()]
+    command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *shlex.split(tests)]
     done = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
     if done.returncode not in (0, 1):  # 5: no test selected, 2-4: usage or collection errors
         raise RuntimeError(f"pytest {tests} exited {done.returncode}:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
@@ -167,7 +178,7 @@ def main(argv=None):
         base = Path(tmp) / "unchanged"
         base.mkdir()
         project = copy_project(base)
-        every_test = " ".join(sorted({m.tests.split(" -k ")[0] for _, m in chosen}))
+        every_test = " ".join(sorted({shlex.split(m.tests)[0] for _, m in chosen}))
         if not run_tests(project, every_test):
             print(f"the unit tests fail on the unchanged project ({every_test}): fix them first", file=sys.stderr)
             return 2

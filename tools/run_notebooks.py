@@ -1,4 +1,4 @@
-"""Execute the course's notebooks headlessly, top to bottom, on the embedded data.
+"""Execute the course's notebooks headlessly, top to bottom, on the data MNIST_SOURCE names (embedded by default).
 
     python tools/run_notebooks.py               # the main job: run every notebook, print each key result
     python tools/run_notebooks.py --in-place    # `make notebooks`: store fresh outputs in the notebooks
@@ -26,14 +26,14 @@ NOTEBOOKS = ROOT / "notebooks"
 
 
 def execute(path, timeout=600):
-    """Run one notebook in a fresh kernel of this Python, on the embedded data.
+    """Run one notebook in a fresh kernel of this Python, which inherits this environment (MNIST_SOURCE,
+    COURSE_DIGITS, COURSE_SEED, COURSE_DEVICE).
 
     Returns the executed notebook and the seconds each code cell took.
     """
     nb = nbformat.read(path, as_version=4)
     first = next(cell for cell in nb.cells if cell.cell_type == "code")
     first.source = with_colab_block(first.source)
-    os.environ["MNIST_SOURCE"] = "embedded"  # the kernel inherits this environment
     os.environ["JUPYTER_PATH"] = str(Path(sys.prefix) / "share" / "jupyter")  # this Python's kernel first
     resources = {"metadata": {"path": str(path.parent)}}
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources=resources,
@@ -77,12 +77,23 @@ def write_atomically(nb, path):
     os.replace(f.name, path)
 
 
+def describe_settings():
+    "One line: the data, the pair of digits and the seed the notebooks will use (what the kernels inherit)."
+    source = os.environ.get("MNIST_SOURCE", "").strip() or "embedded"
+    digits = os.environ.get("COURSE_DIGITS", "").strip() or "2,9"
+    seed = os.environ.get("COURSE_SEED", "").strip() or "42"
+    return f"data: {source} (MNIST_SOURCE) | digits: {digits} (COURSE_DIGITS) | seed: {seed} (COURSE_SEED)"
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every notebooks/*.ipynb")
     parser.add_argument("--in-place", action="store_true", help="store the outputs in the notebooks")
     args = parser.parse_args(argv)
     paths = [p.resolve() for p in args.notebooks] or sorted(NOTEBOOKS.glob("[0-9]*.ipynb"))
+    if args.in_place and any(os.environ.get(k, "").strip() for k in ("MNIST_SOURCE", "COURSE_DIGITS", "COURSE_SEED")):
+        parser.error("--in-place stores the course's own outputs: unset MNIST_SOURCE, COURSE_DIGITS and COURSE_SEED")
+    print(describe_settings(), flush=True)
     failed = []
     for path in paths:
         start = time.perf_counter()
