@@ -129,7 +129,7 @@ def looks_built(folder):
     splits = [folder / split for split in SPLITS if (folder / split).is_dir()]
     if not splits or not all((split / str(d)).is_dir() for split in splits for d in range(10)):
         return False
-    return any(image_files(split / str(d)) for split in splits for d in range(10))
+    return any(f.suffix.lower() == ".png" for split in splits for d in range(10) for f in (split / str(d)).iterdir())
 
 
 def check_cache(folder):
