@@ -227,28 +227,37 @@ def training_speed(x, y, quick, repeats=5):
 # -- accuracy: the notebooks' recipes, from helpers ------------------------------------------------------
 
 
-def accuracy(x, y, x_valid, y_valid, test, quick):
-    "Each model trained as the notebooks train it, on the embedded training images; valid and official test."
-    from helpers.model import LINEAR_RECIPE, baseline_model, batch_accuracy, linear1, train_linear
+def score(model, xs, ys):
+    "A model's accuracy on images xs with targets ys, rounded to 4 places."
+    from helpers.model import batch_accuracy
+
+    with torch.no_grad():
+        return round(batch_accuracy(model(xs), ys).item(), 4)
+
+
+def trainers(quick):
+    "{name: train(x, y, x_valid, y_valid) -> model} for the three trained models, each with its lesson's recipe."
+    from helpers.model import LINEAR_RECIPE, linear1, train_linear
     from helpers.nets import CNN_RECIPE, TWO_LAYER_RECIPE, train_cnn, train_two_layer
 
-    def score(model, xs, ys):
-        with torch.no_grad():
-            return round(batch_accuracy(model(xs), ys).item(), 4)
+    short = {"epochs": 1} if quick else {}
 
-    def linear(x, y, x_valid, y_valid):
-        (weights, bias), _ = train_linear(x, y, x_valid, y_valid, **{**LINEAR_RECIPE, **short})
+    def linear(*data):
+        (weights, bias), _ = train_linear(*data, **{**LINEAR_RECIPE, **short})
         return lambda xb: linear1(xb, weights, bias)
 
-    short = {"epochs": 1} if quick else {}
-    trainers = {
-        "baseline": lambda *data: baseline_model(data[0], data[1]),
-        "linear": linear,
-        "two_layer": lambda *data: train_two_layer(*data, **{**TWO_LAYER_RECIPE, **short}).model.eval(),
-        "cnn": lambda *data: train_cnn(*data, **{**CNN_RECIPE, **short}).model.eval(),
-    }
+    return {"linear": linear,
+            "two_layer": lambda *data: train_two_layer(*data, **{**TWO_LAYER_RECIPE, **short}).model.eval(),
+            "cnn": lambda *data: train_cnn(*data, **{**CNN_RECIPE, **short}).model.eval()}
+
+
+def accuracy(x, y, x_valid, y_valid, test, quick):
+    "Each model trained as the notebooks train it, on the embedded training images; valid and official test."
+    from helpers.model import baseline_model
+
+    models = {"baseline": lambda *data: baseline_model(data[0], data[1]), **trainers(quick)}
     result, seconds = {}, {}
-    for name, train in trainers.items():
+    for name, train in models.items():
         seed_everything()
         model, seconds[name] = timed(train, x, y, x_valid, y_valid)
         result[name] = {"valid": score(model, x_valid, y_valid),
@@ -263,31 +272,19 @@ def accuracy(x, y, x_valid, y_valid, test, quick):
 def sweep_worker(seeds, mnist_test, quick):
     "Train each model for each seed in this process (whose processor variant the parent set); one JSON line per run."
     from helpers.data import load_digits, mnist_path
-    from helpers.model import LINEAR_RECIPE, batch_accuracy, linear1, train_linear
-    from helpers.nets import CNN_RECIPE, TWO_LAYER_RECIPE, train_cnn, train_two_layer
 
     setup_course()
     path = mnist_path("embedded")
     data = load_digits(path) + load_digits(path, split="testing")
     test = load_digits(mnist_path(mnist_test, splits=("testing",)), split="testing") if mnist_test else None
-    short = {"epochs": 1} if quick else {}
-
-    def linear(*data):
-        (weights, bias), _ = train_linear(*data, **{**LINEAR_RECIPE, **short})
-        return lambda xb: linear1(xb, weights, bias)
-
-    trainers = {"linear": linear,
-                "two_layer": lambda *data: train_two_layer(*data, **{**TWO_LAYER_RECIPE, **short}).model.eval(),
-                "cnn": lambda *data: train_cnn(*data, **{**CNN_RECIPE, **short}).model.eval()}
     for seed in seeds:
-        for name, train in trainers.items():
+        for name, train in trainers(quick).items():
             run = {"model": name, "seed": seed}
             try:
                 seed_everything(seed)
                 model = train(*data)
-                with torch.no_grad():
-                    run["valid"] = round(batch_accuracy(model(data[2]), data[3]).item(), 4)
-                    run["official_test"] = round(batch_accuracy(model(test[0]), test[1]).item(), 4) if test else None
+                run["valid"] = score(model, data[2], data[3])
+                run["official_test"] = score(model, *test) if test else None
             except Exception as err:  # a failed run is recorded, and the sweep goes on
                 run["failed"] = f"{type(err).__name__}: {err}"[:300]
             print(json.dumps(run), flush=True)

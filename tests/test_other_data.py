@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from nbclient.exceptions import CellExecutionError
 
-from tools.robust import other_layout
+from tools.robust import environment, last_line, other_layout
 from tools.run_notebooks import NOTEBOOKS, execute
 
 FIRST_FOUR = sorted(NOTEBOOKS.glob("0[1-4]_*.ipynb"))
@@ -19,18 +19,11 @@ FIRST_FOUR = sorted(NOTEBOOKS.glob("0[1-4]_*.ipynb"))
 
 def run_with(settings, path):
     "Execute one notebook with these environment settings; the notebook's own error if a cell fails."
-    saved = {key: os.environ.get(key) for key in settings}
-    os.environ.update(settings)
-    try:
-        execute(path)
-    except CellExecutionError as err:
-        pytest.fail(f"{path.name} with {settings}: {str(err).strip().splitlines()[-1]}")
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    with environment(settings):
+        try:
+            execute(path)
+        except CellExecutionError as err:
+            pytest.fail(f"{path.name} with {settings}: {last_line(err)}")
 
 
 @pytest.mark.parametrize("digits", ["3,7", "4,9"])

@@ -14,6 +14,7 @@ import argparse
 import os
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from nbclient.exceptions import CellExecutionError
@@ -51,24 +52,30 @@ def last_line(err):
     return lines[-1][:300] if lines else repr(err)
 
 
-def run(paths, seed, variant, extra=None):
-    "Execute each notebook with COURSE_SEED=seed under the variant's caps (and `extra` settings); (failures, seconds)."
-    settings = {"COURSE_SEED": str(seed), **VARIANTS[variant], **(extra or {})}
+@contextmanager
+def environment(settings):
+    "Set these environment variables (which a notebook's kernel inherits) for the duration of a `with` block."
     saved = {key: os.environ.get(key) for key in settings}
-    os.environ.update(settings)  # each notebook's kernel inherits this environment
-    failures, start = [], time.perf_counter()
+    os.environ.update(settings)
     try:
-        for path in paths:
-            try:
-                execute(path)
-            except CellExecutionError as err:
-                failures.append(f"{path.name}: {last_line(err)}")
+        yield
     finally:
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+def run(paths, seed, variant, extra=None):
+    "Execute each notebook with COURSE_SEED=seed under the variant's caps (and `extra` settings); (failures, seconds)."
+    failures, start = [], time.perf_counter()
+    with environment({"COURSE_SEED": str(seed), **VARIANTS[variant], **(extra or {})}):
+        for path in paths:
+            try:
+                execute(path)
+            except CellExecutionError as err:
+                failures.append(f"{path.name}: {last_line(err)}")
     return failures, time.perf_counter() - start
 
 
@@ -90,11 +97,11 @@ def main(argv=None):
         parser.error(f"unknown variant(s) {', '.join(unknown)}: choose from {', '.join(VARIANTS)}")
     extra = {}
     if args.digits:
-        os.environ["COURSE_DIGITS"] = args.digits
         from helpers.data import course_digits
 
         try:
-            course_digits()
+            with environment({"COURSE_DIGITS": args.digits}):
+                course_digits()
         except ValueError as err:
             parser.error(f"--digits: {err}")
         extra["COURSE_DIGITS"] = args.digits
