@@ -7,6 +7,8 @@
 #   make portable   strict nbval with the processor's vector instructions capped (another processor's arithmetic)
 #   make robust     every notebook for seeds 0, 1, 2, natively and capped, for 3s and 7s, and on other data:
 #                   every cell runs, every assert holds
+#   make experiments  the lessons' experiments (GD/SGD, log loss, lesson 6's settings) over seeds on the official
+#                   MNIST test set: writes benchmarks/measured/experiments.json, which lessons 4 and 6 quote
 #   make mutations  plant known bugs in helpers/ and benchmarks/ one at a time: the unit tests must catch each
 
 PYTHON ?= python3
@@ -15,7 +17,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lab notebooks bench portable robust mutations clean
+.PHONY: run test lab notebooks bench experiments portable robust mutations clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is needed: run make PYTHON=python3.11 ...")'
@@ -55,6 +57,10 @@ MNIST_TEST ?= $(wildcard ../shared/data/mnist)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py $(if $(MNIST_TEST),--mnist-test $(MNIST_TEST)) $(BENCH_ARGS)
+
+experiments: $(STAMP)
+	$(BIN)/python benchmarks/experiments.py --mnist-test $(or $(MNIST_TEST),$(error make experiments needs the official MNIST test set: MNIST_TEST=DIR))
+	COURSE_DIGITS=3,7 $(BIN)/python benchmarks/experiments.py --mnist-test $(MNIST_TEST) --only gd loss --seeds 0 1 2
 
 clean:
 	rm -rf $(VENV)

@@ -1,6 +1,6 @@
 """Looking inside a trained model (lesson 6): weights as images, hidden activations, mistakes, confusion matrix.
 
-Every function here is written out in lesson 6 first (see TAUGHT_IN); lesson 7 imports them from here.
+Every function here is written out in lesson 6 first (see TAUGHT_IN); lesson 8 imports them from here.
 """
 
 import matplotlib.pyplot as plt

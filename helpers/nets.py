@@ -1,4 +1,4 @@
-"""Networks with more than one layer (lessons 6 and 7): the ReLU, a two-layer network, random shifts, a small CNN.
+"""Networks with more than one layer (lessons 6 and 8): the ReLU, a two-layer network, random shifts, a small CNN.
 
 Every function and class here is written out in a notebook first (see TAUGHT_IN); the benchmark and later cells
 import them from here, with the recipes (the hyperparameters the notebooks use) below.
@@ -19,8 +19,8 @@ TAUGHT_IN = {
     "RandomShift": "06_relu_network.ipynb",
     "two_layer_net": "06_relu_network.ipynb",
     "train_two_layer": "06_relu_network.ipynb",
-    "simple_cnn": "07_going_deeper.ipynb",
-    "train_cnn": "07_going_deeper.ipynb",
+    "simple_cnn": "08_going_deeper.ipynb",
+    "train_cnn": "08_going_deeper.ipynb",
 }
 
 # Lesson 6: the recipe of the two-layer network that the Learner trains, chosen on the embedded validation set over
@@ -28,7 +28,7 @@ TAUGHT_IN = {
 # learning rate that falls in a straight line from lr to 0 (a constant rate ends wherever its last big step lands).
 TWO_LAYER_RECIPE = {"hidden": 100, "shift": 2, "lr": 4.0, "batch_size": 64, "epochs": 80}
 
-# Lesson 7: the recipe of the small convolutional network.
+# Lesson 8: the recipe of the small convolutional network.
 CNN_RECIPE = {"channels": (8, 16, 32, 64), "shift": 2, "lr": 1e-2, "batch_size": 64, "epochs": 35}
 
 
@@ -110,7 +110,7 @@ def train_two_layer(x, y, x_valid, y_valid, device="cpu", hidden=TWO_LAYER_RECIP
     return learn
 
 
-# -- lesson 7: a small convolutional network ----------------------------------------------------------------
+# -- lesson 8: a small convolutional network ----------------------------------------------------------------
 
 
 def simple_cnn(channels=CNN_RECIPE["channels"], shift=CNN_RECIPE["shift"]):
@@ -129,7 +129,7 @@ def simple_cnn(channels=CNN_RECIPE["channels"], shift=CNN_RECIPE["shift"]):
 
 def train_cnn(x, y, x_valid, y_valid, device="cpu", channels=CNN_RECIPE["channels"], shift=CNN_RECIPE["shift"],
               lr=CNN_RECIPE["lr"], batch_size=CNN_RECIPE["batch_size"], epochs=CNN_RECIPE["epochs"]):
-    "Lesson 7's recipe in one call: the small CNN trained by the Learner with Adam and the one-cycle schedule."
+    "Lesson 8's recipe in one call: the small CNN trained by the Learner with Adam and the one-cycle schedule."
     import fastai.callback.progress  # noqa: F401 (it gives the Learner `no_bar`)
     import fastai.callback.schedule  # noqa: F401 (it gives the Learner `fit_one_cycle`)
     from fastai.learner import Learner

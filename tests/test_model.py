@@ -5,6 +5,7 @@ import math
 import matplotlib
 import pytest
 import torch
+import torch.nn.functional as F
 
 from helpers.data import load_digits
 from helpers.model import (
@@ -22,11 +23,13 @@ from helpers.model import (
     l1_distance,
     l2_distance,
     linear1,
+    log_loss,
     mnist_loss,
     mnist_loss_grad,
     train_epoch,
     train_linear,
     train_model,
+    train_recording_losses,
     validate_epoch,
     validation_floor,
 )
@@ -118,7 +121,7 @@ def test_linear1_is_a_weighted_sum_plus_bias():
 
 @pytest.mark.parametrize("pred_shape, target_shape", [((5,), (5, 1)), ((5, 1), (5,)), ((1, 5), (5, 1)),
                                                       ((5, 1), (4, 1))])
-@pytest.mark.parametrize("func", [check_shapes, mnist_loss, batch_accuracy], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("func", [check_shapes, mnist_loss, log_loss, batch_accuracy], ids=lambda f: f.__name__)
 def test_shapes_that_would_broadcast_wrongly_are_rejected_with_the_fix(func, pred_shape, target_shape):
     with pytest.raises(ValueError, match=r"view\(-1, 1\)") as err:
         func(torch.zeros(pred_shape), torch.ones(target_shape))
@@ -151,6 +154,31 @@ def test_mnist_loss_is_distance_after_the_sigmoid():
     raw = torch.tensor([[0.0], [2.0]])
     expected = ((1 - 0.5) + 1 / (1 + math.exp(-2.0))) / 2
     assert mnist_loss(raw, torch.tensor([[1.0], [0.0]])).item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_log_loss_is_minus_the_log_of_the_probability_of_the_right_answer():
+    raw = torch.tensor([[0.0], [2.0], [-3.0], [40.0], [-200.0]], dtype=torch.float64)
+    targets = torch.tensor([[1.0], [0.0], [1.0], [0.0], [1.0]], dtype=torch.float64)
+    p = torch.sigmoid(raw)
+    by_formula = torch.where(targets == 1, -torch.log(p), -torch.log(1 - p))
+    by_formula[-1] = 200.0  # log(sigmoid(-200)) underflows in the formula; its value is -200 (to 1e-87)
+    by_formula[-2] = 40.0  # and 1 - sigmoid(40) rounds to 0 in float64
+    assert log_loss(raw, targets).item() == pytest.approx(by_formula.mean().item(), rel=1e-12)
+    assert torch.isfinite(log_loss(raw.float(), targets.float()))  # never log(0), even in float32
+    x, y, weights, bias = random_batch(seed=4)
+    predictions = linear1(x, weights, bias)
+    assert torch.allclose(log_loss(predictions, y), F.binary_cross_entropy_with_logits(predictions, y))
+
+
+def test_log_loss_pulls_hardest_on_confident_mistakes_where_mnist_loss_hardly_pulls():
+    def slope(loss_func, z):
+        zt = torch.tensor([[z]], dtype=torch.float64, requires_grad=True)
+        loss_func(zt, torch.ones(1, 1, dtype=torch.float64)).backward()
+        return zt.grad.item()
+
+    assert slope(log_loss, -6.0) == pytest.approx(torch.sigmoid(torch.tensor(-6.0)).item() - 1, rel=1e-6)
+    assert abs(slope(log_loss, -6.0)) > 100 * abs(slope(mnist_loss, -6.0))
+    assert abs(slope(log_loss, 6.0)) < 0.01  # a right and sure answer: little left to learn
 
 
 # -- lesson 4: gradients, by autograd and by hand --------------------------------------------------------------
@@ -233,6 +261,28 @@ def test_train_epoch_lowers_the_loss_and_zeroes_the_gradients(digits):
     train_epoch(lambda xb: linear1(xb, weights, bias), pairs_loader(x, y, 64, shuffle=True), 0.3, [weights, bias])
     assert mnist_loss(linear1(x, weights, bias), y).item() < before / 2
     assert weights.grad.abs().max() == 0 and bias.grad.abs().max() == 0
+
+
+def test_train_recording_losses_trains_like_train_model_and_records_both_sets(digits):
+    x, y, x_valid, y_valid = digits
+    pairs_loader(x, y, 64)  # imports fastai before the seeding below: importing it draws random numbers
+    runs = []
+    for record in (False, True):
+        seed_everything()
+        weights, bias = init_params((784, 1), INIT_STD), init_params(1, INIT_STD)
+        dl = pairs_loader(x, y, 64, shuffle=True)
+        model = lambda xb, w=weights, b=bias: linear1(xb, w, b)  # noqa: E731
+        if record:
+            losses = train_recording_losses(model, dl, 0.3, 3, [weights, bias], (x, y), (x_valid, y_valid))
+        else:
+            train_model(model, dl, pairs_loader(x_valid, y_valid, 64), 0.3, 3, [weights, bias])
+        runs.append(weights.detach().clone())
+    assert torch.equal(runs[0], runs[1])  # recording changes nothing about the training
+    assert set(losses) == {"training loss", "validation loss"} and all(len(v) == 3 for v in losses.values())
+    with torch.no_grad():
+        assert losses["training loss"][-1] == pytest.approx(mnist_loss(model(x), y).item())
+        assert losses["validation loss"][-1] == pytest.approx(mnist_loss(model(x_valid), y_valid).item())
+    assert losses["training loss"][-1] < losses["training loss"][0]
 
 
 def test_batch_accuracy_reads_sigmoid_above_half_as_the_first_digit():

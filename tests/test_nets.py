@@ -51,7 +51,7 @@ def two_layer(digits):
 
 @pytest.fixture(scope="module")
 def cnn(digits):
-    "The small CNN trained with lesson 7's recipe, as its Learner."
+    "The small CNN trained with lesson 8's recipe, as its Learner."
     seed_everything()
     return train_cnn(*digits, **CNN_RECIPE)
 
