@@ -51,6 +51,7 @@ lab: $(STAMP)
 
 notebooks: $(STAMP)
 	$(BIN)/python tools/run_notebooks.py --in-place
+	$(BIN)/python tools/glossary.py
 
 # The official MNIST test set beside the project, where there is one (development and CI machines).
 MNIST_TEST ?= $(wildcard ../shared/data/mnist)

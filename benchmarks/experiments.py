@@ -10,7 +10,9 @@ they do) and prints one markdown table per experiment:
 - gd: gradient descent, SGD in a fixed order and shuffled SGD, each at several learning rates: the training loss
   after 20 epochs and after 20 steps;
 - two_layer: lesson 6's recipe, and the recipe with one factor changed at a time (hidden units, shifts, learning
-  rate, its schedule, epochs), scored on the official test set.
+  rate, its schedule, epochs), scored on the official test set;
+- cnn: lesson 8's CNN built up one idea at a time (plain SGD at a constant rate, then batch normalisation, then Adam,
+  then the one-cycle schedule), each step at a few learning rates, scored on the official test set.
 --quick runs one seed and one setting of each, a check that the harness works.
 """
 
@@ -27,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 from helpers.data import course_digits, load_digits, mnist_path  # noqa: E402
 from helpers.model import INIT_STD, LINEAR_RECIPE, batch_accuracy, init_params, linear1, mnist_loss  # noqa: E402
-from helpers.nets import TWO_LAYER_RECIPE  # noqa: E402
+from helpers.nets import CNN_RECIPE, TWO_LAYER_RECIPE  # noqa: E402
 from helpers.repro import seed_everything, setup_course  # noqa: E402
 
 LOSS_LRS = {"mnist loss": [0.1, 0.3, 1.0, 3.0], "log loss": [0.03, 0.1, 0.3, 1.0]}
@@ -37,6 +39,12 @@ GD_EPOCHS = 20
 TWO_LAYER_CHANGES = {"lesson 6's recipe": {}, "30 hidden units": {"hidden": 30}, "no shifts": {"shift": 0},
                      "40 epochs": {"epochs": 40}, "lr 1 (falling)": {"lr": 1.0}, "lr 8 (falling)": {"lr": 8.0},
                      "lr 4 constant": {"constant": True}, "lr 1 constant": {"lr": 1.0, "constant": True}}
+
+# Lesson 8: each step adds one idea to the one before; each is tried at these learning rates.
+CNN_STEPS = {"plain SGD": ({"norm": False, "adam": False, "one_cycle": False}, [0.3, 1.0, 3.0, 10.0]),
+             "+ batch norm": ({"adam": False, "one_cycle": False}, [0.3, 1.0, 3.0, 10.0]),
+             "+ Adam": ({"one_cycle": False}, [1e-3, 3e-3, 1e-2]),
+             "+ one-cycle (the recipe)": ({}, [CNN_RECIPE["lr"]])}
 
 
 def log_loss(predictions, targets):
@@ -151,6 +159,26 @@ def two_layer_experiment(data, seeds, quick):
     return rows
 
 
+def cnn_experiment(data, seeds, quick):
+    from helpers.nets import train_cnn
+
+    x, y, x_valid, y_valid, x_test, y_test = data
+    rows = {}
+    for name, (change, rates) in CNN_STEPS.items():
+        for lr in rates[:1] if quick else rates:
+            valid, test = [], []
+            for seed in seeds:
+                seed_everything(seed)
+                epochs = 1 if quick else CNN_RECIPE["epochs"]
+                learn = train_cnn(x, y, x_valid, y_valid, lr=lr, epochs=epochs, **change)
+                model = learn.model.eval()
+                valid.append(accuracy(model, x_valid, y_valid))
+                test.append(accuracy(model, x_test, y_test))
+            rows[f"{name}, lr {lr}"] = {"valid": summary(valid), "official_test": summary(test)}
+            print(f"  {name}, lr {lr}: official test {summary(test)}, valid {summary(valid)}", flush=True)
+    return rows
+
+
 def table(rows):
     "A markdown table: each row's settings, then min-max (median) of each measure."
     measures = list(next(iter(rows.values())))
@@ -162,7 +190,8 @@ def table(rows):
     return "\n".join(lines)
 
 
-EXPERIMENTS = {"loss": loss_experiment, "gd": gd_experiment, "two_layer": two_layer_experiment}
+EXPERIMENTS = {"loss": loss_experiment, "gd": gd_experiment, "two_layer": two_layer_experiment,
+               "cnn": cnn_experiment}
 
 
 def main(argv=None):
@@ -181,12 +210,16 @@ def main(argv=None):
     test_path = mnist_path(str(args.mnist_test), splits=("testing",))
     data = (*load_digits(path, digits), *load_digits(path, digits, split="testing"),
             *load_digits(test_path, digits, split="testing"))
-    results = {"seeds": seeds, "digits": list(digits)}
     suffix = "" if tuple(digits) == (2, 9) else f"_{digits[0]}_{digits[1]}"
     out = args.out or ROOT / "benchmarks" / "measured" / f"experiments{suffix}.json"
+    results = json.loads(out.read_text()) if out.is_file() else {}  # the experiments not run now are kept
+    if not isinstance(results.get("seeds"), dict):  # the first version kept one list of seeds for all
+        results["seeds"] = {name: results.get("seeds") for name in EXPERIMENTS if name in results}
+    results["digits"] = list(digits)
     for name in args.only:
         print(f"{name}:", flush=True)
         results[name] = EXPERIMENTS[name](data, seeds, args.quick)
+        results["seeds"][name] = seeds
         print(table(results[name]), flush=True)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".tmp")

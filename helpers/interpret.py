@@ -21,21 +21,25 @@ TAUGHT_IN = {
 }
 
 
-def show_weights(weights, ncols=10, titles=None, size=1.1):
+def show_weights(weights, ncols=10, titles=None, size=1.1, shared=False):
     """Draw each row of `weights` (units, 784) as a 28x28 image `size` inches wide, in rows of `ncols`.
 
     Red pixels have positive weights (ink there raises the unit's sum), blue ones negative; white is 0. Each image
-    has its own colour scale, symmetric around 0. Returns the grid of axes (rows, ncols).
+    has its own colour scale, symmetric around 0, unless shared=True: then all share one, shown by a colour bar.
+    Returns the grid of axes (rows, ncols).
     """
     images = weights.detach().cpu().view(-1, 28, 28)
     nrows = (len(images) + ncols - 1) // ncols
     fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, (size + 0.1) * nrows), squeeze=False)
+    common = images.abs().max().item() or 1.0
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < len(images):
-            limit = images[i].abs().max().item() or 1.0
-            ax.imshow(images[i].numpy(), cmap="bwr", vmin=-limit, vmax=limit)
+            limit = common if shared else images[i].abs().max().item() or 1.0
+            shown = ax.imshow(images[i].numpy(), cmap="bwr", vmin=-limit, vmax=limit, interpolation="nearest")
             ax.set_title(str(i) if titles is None else titles[i], fontsize=8)
+    if shared:
+        fig.colorbar(shown, ax=axes, shrink=0.6, label="weight")
     return axes
 
 

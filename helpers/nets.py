@@ -113,29 +113,39 @@ def train_two_layer(x, y, x_valid, y_valid, device="cpu", hidden=TWO_LAYER_RECIP
 # -- lesson 8: a small convolutional network ----------------------------------------------------------------
 
 
-def simple_cnn(channels=CNN_RECIPE["channels"], shift=CNN_RECIPE["shift"]):
+def simple_cnn(channels=CNN_RECIPE["channels"], shift=CNN_RECIPE["shift"], norm=True):
     """Random shifts (training only), then 3x3 convolutions with stride 2: 28x28 -> 14 -> 7 -> 4 -> 2 -> 1 output.
 
-    Each of the first layers has its number of channels, batch normalisation and a ReLU; the last one gives 1 channel.
+    Each of the first layers has its number of channels, batch normalisation (unless norm=False) and a ReLU; the last
+    one gives 1 channel.
     """
     layers = [RandomShift(shift), nn.Unflatten(1, (1, 28, 28))]
     n_in = 1
     for n_out in channels:
-        layers += [nn.Conv2d(n_in, n_out, kernel_size=3, stride=2, padding=1), nn.BatchNorm2d(n_out), nn.ReLU()]
+        layers += [nn.Conv2d(n_in, n_out, kernel_size=3, stride=2, padding=1)]
+        layers += [nn.BatchNorm2d(n_out), nn.ReLU()] if norm else [nn.ReLU()]
         n_in = n_out
     layers += [nn.Conv2d(n_in, 1, kernel_size=3, stride=2, padding=1), nn.Flatten()]
     return nn.Sequential(*layers)
 
 
 def train_cnn(x, y, x_valid, y_valid, device="cpu", channels=CNN_RECIPE["channels"], shift=CNN_RECIPE["shift"],
-              lr=CNN_RECIPE["lr"], batch_size=CNN_RECIPE["batch_size"], epochs=CNN_RECIPE["epochs"]):
-    "Lesson 8's recipe in one call: the small CNN trained by the Learner with Adam and the one-cycle schedule."
+              lr=CNN_RECIPE["lr"], batch_size=CNN_RECIPE["batch_size"], epochs=CNN_RECIPE["epochs"], norm=True,
+              adam=True, one_cycle=True):
+    """Lesson 8's recipe in one call: the small CNN trained by the Learner, by default with batch normalisation, Adam
+    and the one-cycle schedule; norm=False, adam=False (plain SGD) and one_cycle=False (a constant rate) take each
+    of them away. Returns the Learner."""
     import fastai.callback.progress  # noqa: F401 (it gives the Learner `no_bar`)
     import fastai.callback.schedule  # noqa: F401 (it gives the Learner `fit_one_cycle`)
     from fastai.learner import Learner
+    from fastai.optimizer import SGD, Adam
 
     dls = make_dls(x, y, x_valid, y_valid, batch_size, device)
-    learn = Learner(dls, simple_cnn(channels, shift), loss_func=mnist_loss, metrics=batch_accuracy)
+    learn = Learner(dls, simple_cnn(channels, shift, norm), opt_func=Adam if adam else SGD, loss_func=mnist_loss,
+                    metrics=batch_accuracy)
     with learn.no_bar(), learn.no_logging():
-        learn.fit_one_cycle(epochs, lr)
+        if one_cycle:
+            learn.fit_one_cycle(epochs, lr)
+        else:
+            learn.fit(epochs, lr)
     return learn

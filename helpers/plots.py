@@ -7,6 +7,7 @@ The small functions are written out in the notebook that first uses them (see TA
 import matplotlib.pyplot as plt
 import torch
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+from matplotlib.ticker import MaxNLocator
 
 # Functions that a notebook teaches, and the notebook that teaches them (tests/test_teaching_cells.py).
 TAUGHT_IN = {
@@ -34,6 +35,7 @@ def show_digits(images, titles=None, ncols=8):
     for i, ax in enumerate(axes.flat):
         if i < n:
             show_digit(images[i], None if titles is None else titles[i], ax=ax)
+            ax.title.set_fontsize(9)  # room for a title of two short lines under each image
         else:
             ax.axis("off")
     return axes
@@ -55,6 +57,7 @@ def plot_curves(curves, xlabel="epoch", ylabel="loss", title=None):
     fig, ax = plt.subplots()
     for name, values in curves.items():
         ax.plot(range(1, len(values) + 1), values, label=name)
+    ax.xaxis.set_major_locator(MaxNLocator(nbins="auto", steps=[1, 2, 5, 10], integer=True))  # whole epochs only
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
     ax.legend()
     return ax

@@ -86,6 +86,6 @@ def setup_course(seed=None, threads=THREADS, device=None):
     import fastai.data.load  # noqa: F401 (before seeding; see above)
 
     seed_everything(seed)
-    mpl.rcParams.update({"figure.figsize": (5, 3.5), "figure.dpi": 80, "image.cmap": "Greys",
+    mpl.rcParams.update({"figure.figsize": (5, 3.5), "figure.dpi": 100, "image.cmap": "Greys",
                          "axes.grid": False, "font.size": 10})
     return pick_device(device)

@@ -217,3 +217,22 @@ def test_nn_linear_computes_like_linear1_to_the_last_bit_on_the_cpu():
         mnist_loss(model(xb), yb).backward()
         assert torch.equal(model(xb), linear1(xb, w, b)), f"predictions differ for a batch of {n} {UPGRADE_HINT}"
         assert torch.equal(model.weight.grad, w.grad.T) and torch.equal(model.bias.grad, b.grad), f"gradients, {n}"
+
+
+def torch_sgd(sets, lr, epochs, bs, momentum=0.0):
+    "Lesson 5's plain-PyTorch rung: torch.optim.SGD on nn.Linear, fed the same batches as the fastai loaders."
+    train_dl, _ = make_loaders(sets, bs)
+    model = linear_from(*start())
+    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
+    for _ in range(epochs):
+        for xb, yb in train_dl:
+            mnist_loss(model(xb), yb).backward()
+            opt.step()
+            opt.zero_grad()
+    return flat(model.weight, model.bias)
+
+
+@pytest.mark.parametrize("lr", [0.5, 4.0])  # powers of two: every product g * lr is exact, on any processor
+def test_plain_pytorch_sgd_ends_with_the_hand_written_weights(random_sets, lr):
+    assert torch.equal(torch_sgd(random_sets, lr, 2, 64), by_hand(random_sets, lr, 2, 64))
+    assert not torch.equal(torch_sgd(random_sets, lr, 2, 64, momentum=0.9), by_hand(random_sets, lr, 2, 64))

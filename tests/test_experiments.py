@@ -65,3 +65,13 @@ def test_a_quick_run_measures_every_experiment(tmp_path):
         for row in results[name].values():
             assert all({"min", "median", "max", "mean"} == set(summary) for summary in row.values())
     assert 0.5 < results["loss"]["mnist loss, lr 0.3"]["official_test"]["min"] <= 1
+
+
+def test_lesson_8_table_is_the_measured_one():
+    rows = json.loads((MEASURED / "experiments.json").read_text())["cnn"]
+    text = markdown("08_going_deeper.ipynb")
+    for name in ["plain SGD, lr 0.3", "+ batch norm, lr 0.3", "+ Adam, lr 0.001", "+ one-cycle (the recipe), lr 0.01"]:
+        test, valid = rows[name]["official_test"], rows[name]["valid"]
+        cells = (f"| {name.split('lr ')[1]} | {100 * test['min']:.2f}-{100 * test['max']:.2f}% | "
+                 f"{100 * valid['min']:.1f}-{100 * valid['max']:.1f}% |")
+        assert cells in text, f"lesson 8 does not quote the measured row {name!r}: {cells}"

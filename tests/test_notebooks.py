@@ -120,3 +120,29 @@ def test_main_job_reports_a_failing_notebook(tmp_path, capsys):
     nbformat.write(nb, tmp_path / "01_broken.ipynb")
     assert runner.main([str(tmp_path / "01_broken.ipynb")]) == 1
     assert "arithmetic is broken" in capsys.readouterr().err
+
+
+ENDING = ["## Exercises", "### Why?", "## Recap", "## Glossary", "## Further research", "## Solutions"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_lesson_ends_with_exercises_why_questions_recap_glossary_research_and_solutions(path):
+    cells = json.loads(path.read_text())["cells"]
+    headings = [line for c in cells if c["cell_type"] == "markdown" for line in "".join(c["source"]).splitlines()
+                if line.startswith("#")]
+    found = [h for h in headings if h in ENDING]
+    assert found == ENDING, f"{path.name}: the closing sections are {found}, not {ENDING} in this order"
+
+
+def test_the_glossary_page_collects_every_lesson_and_the_readme_links_it():
+    from tools import glossary
+
+    assert glossary.main(["--check"]) == 0, "GLOSSARY.md is stale: run `python tools/glossary.py`"
+    for path in NOTEBOOKS:
+        assert len(glossary.lesson_glossary(path)) >= 3, f"{path.name}: a glossary of at least three terms"
+    assert "(GLOSSARY.md)" in (ROOT / "README.md").read_text()
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_a_notebook_file_stays_small(path):
+    assert path.stat().st_size <= 600 * 1024, f"{path.name} is {path.stat().st_size // 1024} KB: at most 600 KB"

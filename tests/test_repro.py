@@ -102,3 +102,10 @@ def test_asking_for_mps_without_one_fails_at_once(monkeypatch):
     monkeypatch.setenv("COURSE_DEVICE", "mps")
     with pytest.raises(RuntimeError, match="Apple-silicon GPU"):
         pick_device()
+
+
+def test_setup_course_draws_figures_sharp_enough_for_a_modern_screen():
+    import matplotlib as mpl
+
+    setup_course()
+    assert mpl.rcParams["figure.dpi"] >= 100
