@@ -7,8 +7,8 @@
 #   make portable   strict nbval with the processor's vector instructions capped (another processor's arithmetic)
 #   make robust     every notebook for seeds 0, 1, 2, natively and capped, for 3s and 7s, and on other data:
 #                   every cell runs, every assert holds
-#   make experiments  the lessons' experiments (GD/SGD, log loss, lesson 6's settings) over seeds on the official
-#                   MNIST test set: writes benchmarks/measured/experiments.json, which lessons 4 and 6 quote
+#   make experiments  the lessons' experiments (GD/SGD, log loss, lesson 6's settings, lesson 8's CNN) over seeds on
+#                   the official MNIST test set: writes benchmarks/measured/experiments.json, which lessons 4, 6, 8 quote
 #   make mutations  plant known bugs in helpers/ and benchmarks/ one at a time: the unit tests must catch each
 
 PYTHON ?= python3

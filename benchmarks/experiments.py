@@ -1,4 +1,4 @@
-"""The lessons' experiments, measured over seeds on the official MNIST test set (what the prose of lessons 4 and 6
+"""The lessons' experiments, measured over seeds on the official MNIST test set (what the prose of lessons 4, 6 and 8
 quotes as ranges).
 
     python benchmarks/experiments.py --mnist-test DIR [--seeds 0 1 2 3 4] [--only loss gd two_layer] [--quick]

@@ -1,4 +1,4 @@
-"""The ranges that lessons 4 and 6 quote come from the experiment script's committed results, and the script runs.
+"""The ranges that lessons 4, 6 and 8 quote come from the experiment script's committed results, and the script runs.
 
 benchmarks/measured/experiments*.json hold what `benchmarks/experiments.py` measured over seeds on the official MNIST
 test set; every range the prose quotes from them must be there, so that a rerun that changes a result shows up here.
