@@ -38,7 +38,7 @@ GD_EPOCHS = 20
 # Lesson 6: the kept recipe, then one factor changed at a time (the name says which, and to what).
 TWO_LAYER_CHANGES = {"lesson 6's recipe": {}, "30 hidden units": {"hidden": 30}, "no shifts": {"shift": 0},
                      "40 epochs": {"epochs": 40}, "lr 1 (falling)": {"lr": 1.0}, "lr 8 (falling)": {"lr": 8.0},
-                     "lr 4 constant": {"constant": True}, "lr 1 constant": {"lr": 1.0, "constant": True}}
+                     "lr 4 constant": {"falling": False}, "lr 1 constant": {"lr": 1.0, "falling": False}}
 
 # Lesson 8: each step adds one idea to the one before; each is tried at these learning rates.
 CNN_STEPS = {"plain SGD": ({"norm": False, "adam": False, "one_cycle": False}, [0.3, 1.0, 3.0, 10.0]),
@@ -85,21 +85,36 @@ def summary(values):
             "max": round(max(values), 4), "mean": round(statistics.mean(values), 4)}
 
 
+def over_seeds(train, data, seeds, **settings):
+    "Run train(data, **settings), which returns a model, once per seed, re-seeded first; its valid and test scores."
+    x_valid, y_valid, x_test, y_test = data[2:]
+    valid, test = [], []
+    for seed in seeds:
+        seed_everything(seed)
+        model = train(data, **settings)
+        valid.append(accuracy(model, x_valid, y_valid))
+        test.append(accuracy(model, x_test, y_test))
+    return {"valid": summary(valid), "official_test": summary(test)}
+
+
+def linear_model(data, loss_func, lr, epochs):
+    "Lesson 4's linear model trained with loss_func on the embedded training images (train_linear_with)."
+    return train_linear_with(loss_func, *data[:2], lr, LINEAR_RECIPE["batch_size"], epochs)[2]
+
+
+def trained_model(data, trainer, **settings):
+    "The model of the Learner that trainer (train_two_layer or train_cnn) returns for the embedded images."
+    return trainer(*data[:4], **settings).model.eval()
+
+
 def loss_experiment(data, seeds, quick):
-    x, y, x_valid, y_valid, x_test, y_test = data
     rows = {}
     for name, lrs in LOSS_LRS.items():
         func = mnist_loss if name == "mnist loss" else log_loss
+        epochs = 1 if quick else LINEAR_RECIPE["epochs"]
         for lr in lrs[1:2] if quick else lrs:
-            valid, test = [], []
-            for seed in seeds:
-                seed_everything(seed)
-                _, _, model = train_linear_with(func, x, y, lr, LINEAR_RECIPE["batch_size"],
-                                                1 if quick else LINEAR_RECIPE["epochs"])
-                valid.append(accuracy(model, x_valid, y_valid))
-                test.append(accuracy(model, x_test, y_test))
-            rows[f"{name}, lr {lr}"] = {"valid": summary(valid), "official_test": summary(test)}
-            print(f"  {name}, lr {lr}: official test {summary(test)}", flush=True)
+            rows[f"{name}, lr {lr}"] = over_seeds(linear_model, data, seeds, loss_func=func, lr=lr, epochs=epochs)
+            print(f"  {name}, lr {lr}: official test {rows[f'{name}, lr {lr}']['official_test']}", flush=True)
     return rows
 
 
@@ -121,61 +136,27 @@ def gd_experiment(data, seeds, quick):
     return rows
 
 
-def train_two_layer_constant(x, y, x_valid, y_valid, hidden, shift, lr, batch_size, epochs):
-    "Lesson 6's Learner with a constant learning rate (no ParamScheduler)."
-    import fastai.callback.progress  # noqa: F401
-    from fastai.learner import Learner
-    from fastai.optimizer import SGD
-
-    from helpers.nets import make_dls, two_layer_net
-
-    learn = Learner(make_dls(x, y, x_valid, y_valid, batch_size), two_layer_net(hidden, shift), opt_func=SGD,
-                    loss_func=mnist_loss, metrics=batch_accuracy)
-    with learn.no_bar(), learn.no_logging():
-        learn.fit(epochs, lr)
-    return learn
-
-
 def two_layer_experiment(data, seeds, quick):
     from helpers.nets import train_two_layer
 
-    x, y, x_valid, y_valid, x_test, y_test = data
     rows = {}
     for name, change in list(TWO_LAYER_CHANGES.items())[: 2 if quick else None]:
-        settings = {**TWO_LAYER_RECIPE, **change}
-        if quick:
-            settings["epochs"] = 1
-        constant = settings.pop("constant", False)
-        valid, test = [], []
-        for seed in seeds:
-            seed_everything(seed)
-            trainer = train_two_layer_constant if constant else train_two_layer
-            learn = trainer(x, y, x_valid, y_valid, **settings)
-            model = learn.model.eval()
-            valid.append(accuracy(model, x_valid, y_valid))
-            test.append(accuracy(model, x_test, y_test))
-        rows[name] = {"valid": summary(valid), "official_test": summary(test)}
-        print(f"  {name}: official test {summary(test)}, valid {summary(valid)}", flush=True)
+        settings = {**TWO_LAYER_RECIPE, **change, **({"epochs": 1} if quick else {})}
+        rows[name] = over_seeds(trained_model, data, seeds, trainer=train_two_layer, **settings)
+        print(f"  {name}: {rows[name]}", flush=True)
     return rows
 
 
 def cnn_experiment(data, seeds, quick):
     from helpers.nets import train_cnn
 
-    x, y, x_valid, y_valid, x_test, y_test = data
+    epochs = 1 if quick else CNN_RECIPE["epochs"]
     rows = {}
     for name, (change, rates) in CNN_STEPS.items():
         for lr in rates[:1] if quick else rates:
-            valid, test = [], []
-            for seed in seeds:
-                seed_everything(seed)
-                epochs = 1 if quick else CNN_RECIPE["epochs"]
-                learn = train_cnn(x, y, x_valid, y_valid, lr=lr, epochs=epochs, **change)
-                model = learn.model.eval()
-                valid.append(accuracy(model, x_valid, y_valid))
-                test.append(accuracy(model, x_test, y_test))
-            rows[f"{name}, lr {lr}"] = {"valid": summary(valid), "official_test": summary(test)}
-            print(f"  {name}, lr {lr}: official test {summary(test)}, valid {summary(valid)}", flush=True)
+            rows[f"{name}, lr {lr}"] = over_seeds(trained_model, data, seeds, trainer=train_cnn, lr=lr, epochs=epochs,
+                                                  **change)
+            print(f"  {name}, lr {lr}: {rows[f'{name}, lr {lr}']}", flush=True)
     return rows
 
 

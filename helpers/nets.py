@@ -95,8 +95,9 @@ def two_layer_net(hidden=100, shift=0):
 
 def train_two_layer(x, y, x_valid, y_valid, device="cpu", hidden=TWO_LAYER_RECIPE["hidden"],
                     shift=TWO_LAYER_RECIPE["shift"], lr=TWO_LAYER_RECIPE["lr"],
-                    batch_size=TWO_LAYER_RECIPE["batch_size"], epochs=TWO_LAYER_RECIPE["epochs"]):
-    "Lesson 6's recipe in one call: the two-layer net trained by the Learner with SGD, lr falling to 0; the Learner."
+                    batch_size=TWO_LAYER_RECIPE["batch_size"], epochs=TWO_LAYER_RECIPE["epochs"], falling=True):
+    """Lesson 6's recipe in one call: the two-layer net trained by the Learner with SGD, lr falling to 0 (constant if
+    falling=False); the Learner."""
     import fastai.callback.progress  # noqa: F401 (it gives the Learner `no_bar`)
     from fastai.callback.schedule import ParamScheduler, SchedLin
     from fastai.learner import Learner
@@ -104,9 +105,9 @@ def train_two_layer(x, y, x_valid, y_valid, device="cpu", hidden=TWO_LAYER_RECIP
 
     dls = make_dls(x, y, x_valid, y_valid, batch_size, device)
     learn = Learner(dls, two_layer_net(hidden, shift), opt_func=SGD, loss_func=mnist_loss, metrics=batch_accuracy)
-    falling = ParamScheduler({"lr": SchedLin(lr, 0.0)})  # from lr at the first batch, in a straight line, to 0
+    schedule = [ParamScheduler({"lr": SchedLin(lr, 0.0)})] if falling else []  # from lr, in a straight line, to 0
     with learn.no_bar(), learn.no_logging():
-        learn.fit(epochs, lr, cbs=falling)
+        learn.fit(epochs, lr, cbs=schedule)
     return learn
 
 
