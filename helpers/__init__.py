@@ -4,6 +4,6 @@ Each function here is taught in a notebook first; the modules follow the lessons
 `repro` (set-up), `data` (lesson 1), `model` (lessons 2-4), `plots`, and the later lessons' modules.
 """
 
-from helpers.repro import setup_course
+from helpers.repro import setup_course, versions
 
-__all__ = ["setup_course"]
+__all__ = ["setup_course", "versions"]

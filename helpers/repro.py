@@ -1,6 +1,7 @@
 """Reproducibility: one call at the top of every notebook."""
 
 import os
+import platform
 import random
 import warnings
 
@@ -89,3 +90,11 @@ def setup_course(seed=None, threads=THREADS, device=None):
     mpl.rcParams.update({"figure.figsize": (5, 3.5), "figure.dpi": 100, "image.cmap": "Greys",
                          "axes.grid": False, "font.size": 10})
     return pick_device(device)
+
+
+def versions(device):
+    "One line with the versions that decide a run's last digits, and the device: print it where results are shown."
+    import fastai
+
+    return (f"Python {platform.python_version()} | torch {torch.__version__} | fastai {fastai.__version__} "
+            f"| device: {device}")

@@ -52,12 +52,49 @@ def test_the_packages_the_outputs_depend_on_are_pinned():
     assert requirements()["torch"] == "2.14.1" and requirements()["torchvision"] == "0.29.1"
 
 
-def test_the_helper_package_needs_only_pinned_packages():
+def test_the_helper_package_needs_pinned_packages_in_ranges_that_hold_the_pins():
+    from packaging.requirements import Requirement
+
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    names = {canonical(re.split(r"[<>=!~ ]", dep)[0]) for dep in project["dependencies"]}
-    assert names <= set(requirements())
+    pinned = requirements()
+    for dep in map(Requirement, project["dependencies"]):
+        assert canonical(dep.name) in pinned, f"{dep.name}: the helpers need it, so requirements.txt pins it"
+        assert dep.specifier.contains(pinned[canonical(dep.name)]), f"the pin of {dep.name} lies outside {dep}"
+        assert dep.name == "pillow" or "<" in str(dep.specifier), f"{dep}: an upper bound, so Colab's stays in place"
+
+
+def test_requires_python_and_the_makefile_agree_on_python_3_11_to_3_13():
+    from packaging.specifiers import SpecifierSet
+
+    spec = SpecifierSet(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"])
+    assert [v for v in ("3.10", "3.11", "3.12", "3.13") if v in spec] == ["3.11", "3.12", "3.13"]
+    assert "sys.version_info[:2] <= (3, 13)" in (ROOT / "Makefile").read_text()
 
 
 def test_the_parser_rejects_a_loose_requirement():
     with pytest.raises(AssertionError, match="not an exact pin"):
         pins(["torch>=2"])
+
+
+def test_the_bug_report_template_asks_where_the_course_runs_and_for_the_doctors_output():
+    form = yaml.safe_load((ROOT / ".github" / "ISSUE_TEMPLATE" / "bug_report.yml").read_text())
+    fields = {item["id"]: item for item in form["body"]}
+    assert "Google Colab (CPU)" in fields["where"]["attributes"]["options"]
+    assert "helpers.doctor" in fields["doctor"]["attributes"]["description"]
+    assert fields["where"]["validations"]["required"] and fields["doctor"]["validations"]["required"]
+
+
+def test_the_licences_are_there_and_the_readme_states_them():
+    assert (ROOT / "LICENSE").read_text().startswith("MIT License")
+    assert "Attribution-ShareAlike 4.0 International" in (ROOT / "LICENSE-CC-BY-SA-4.0.txt").read_text()
+    readme = (ROOT / "README.md").read_text()
+    assert "(LICENSE)" in readme and "(LICENSE-CC-BY-SA-4.0.txt)" in readme and "CC BY-SA 3.0" in readme
+
+
+def test_make_lab_allows_root_only_for_root():
+    import os
+    import subprocess
+
+    plan = subprocess.run(["make", "-n", "-o", ".venv/.installed", "lab"], cwd=ROOT, capture_output=True, text=True)
+    assert "jupyter lab" in plan.stdout, plan.stdout + plan.stderr
+    assert ("--allow-root" in plan.stdout) == (os.getuid() == 0)

@@ -1,18 +1,17 @@
 """What nbval cannot see: every notebook's structure follows CONTRIBUTING.md, and the main job works."""
 
 import json
-import re
 import shutil
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from helpers.colab import COLAB_BLOCK, COURSE_REPO, with_colab_block
+from helpers.colab import COURSE_REF, COURSE_REPO, badge, colab_block, colab_url, with_badge, with_colab_block
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
-MARKER = re.compile(r"^\s*#\s*NBVAL_\w+")
+NBVAL_TAGS = {"nbval-ignore-output", "nbval-skip"}
 
 
 def code_cells(path):
@@ -25,10 +24,19 @@ def test_there_are_eight_lessons():
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_first_cell_installs_in_colab_then_sets_up(path):
+def test_first_cell_installs_in_colab_then_sets_up_and_prints_the_versions(path):
     first = "".join(code_cells(path)[0]["source"])
-    assert first.startswith(COLAB_BLOCK), "run `make notebooks` to refresh the Colab block"
-    assert "setup_course(" in first
+    assert first.startswith(colab_block()), "run `make notebooks` (or `make publish`) to renew the Colab block"
+    assert "device = setup_course()\nprint(versions(device))" in first
+    assert "drive.mount" not in json.dumps(json.loads(path.read_text())["cells"]), "nothing asks for Google Drive"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_the_title_cell_has_its_colab_badge_and_the_readme_links_to_colab(path):
+    cells = json.loads(path.read_text())["cells"]
+    title = "".join(cells[0]["source"]).split("\n")
+    assert title[0].startswith("# Lesson ") and title[2] == badge(path.name), "run `make publish` to renew the badge"
+    assert f"({colab_url(path.name)})" in (ROOT / "README.md").read_text(), "run `make publish` to renew the README"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -48,25 +56,47 @@ def test_one_key_result_and_every_ignored_output_has_a_reason(path):
     assert len(keys) == 1, "tag exactly one cell `key-result`"
     assert any(o.get("name") == "stdout" for o in keys[0]["outputs"]), "the key-result cell prints its result"
     for i, cell in enumerate(cells):
-        lines = "".join(cell["source"]).splitlines()
-        for j, line in enumerate(lines):
-            if MARKER.match(line):
-                assert line.strip() in ("# NBVAL_IGNORE_OUTPUT", "# NBVAL_SKIP", "# NBVAL_RAISES_EXCEPTION"), (
-                    f"cell {i}: a marker must be alone on its line, or nbval ignores it: {line!r}"
-                )
-                assert j + 1 < len(lines) and lines[j + 1].lstrip().startswith("#"), (
-                    f"cell {i}: say why on the line after {line.strip()}"
-                )
-                if line.strip() == "# NBVAL_IGNORE_OUTPUT":
-                    following = "".join(cells[i + 1]["source"]) if i + 1 < len(cells) else ""
-                    assert "assert" in following, f"cell {i}: an ignored output needs a following cell that asserts"
+        source = "".join(cell["source"])
+        assert "NBVAL_" not in source, f"cell {i}: mark a cell for nbval with a tag (CONTRIBUTING.md), not a comment"
+        tags = NBVAL_TAGS.intersection(cell["metadata"].get("tags", []))
+        if tags:
+            assert source.startswith("# "), f"cell {i}: tagged {tags}: its first line says why, for the learner too"
+        if "nbval-ignore-output" in tags:
+            following = "".join(cells[i + 1]["source"]) if i + 1 < len(cells) else ""
+            assert "assert" in following, f"cell {i}: an ignored output needs a following cell that asserts"
 
 
-def test_colab_block_is_refreshed_from_one_place():
-    assert COURSE_REPO in COLAB_BLOCK
-    stale = COLAB_BLOCK.replace(COURSE_REPO, "https://example.org/old") + "\nimport torch\n"
-    assert with_colab_block(stale) == COLAB_BLOCK + "\nimport torch\n"
-    assert with_colab_block("import torch\n") == COLAB_BLOCK + "\nimport torch\n"
+def test_the_colab_block_and_badge_are_renewed_from_the_settings():
+    assert f"git+{COURSE_REPO}@{COURSE_REF}" in colab_block()
+    stale = colab_block("https://github.com/old/place", "v0") + "\nimport torch\n"
+    assert with_colab_block(stale) == colab_block() + "\nimport torch\n"
+    assert with_colab_block("import torch\n") == colab_block() + "\nimport torch\n"
+    title = "# Lesson 9: more\n\nText.\n"
+    renewed = with_badge(title, "09_more.ipynb")
+    assert renewed == f"# Lesson 9: more\n\n{badge('09_more.ipynb')}\n\nText.\n"
+    assert with_badge(with_badge(title, "09_more.ipynb", "https://github.com/a/b", "v1"), "09_more.ipynb") == renewed
+    assert colab_url("01_data.ipynb", "https://github.com/a/b", "v1") == (
+        "https://colab.research.google.com/github/a/b/blob/v1/notebooks/01_data.ipynb")
+
+
+def test_publish_rewrites_every_place_and_refuses_an_address_colab_cannot_open(tmp_path, capsys):
+    from tools import publish
+
+    for part in ("helpers/colab.py", "README.md", "notebooks/01_data.ipynb"):
+        (tmp_path / part).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / part, tmp_path / part)
+    assert publish.main(["--repo", "https://github.com/someone/fork", "--ref", "v2.0"], root=tmp_path) == 0
+    settings = (tmp_path / "helpers/colab.py").read_text()
+    assert 'COURSE_REPO = "https://github.com/someone/fork"' in settings and 'COURSE_REF = "v2.0"' in settings
+    new_url = "https://colab.research.google.com/github/someone/fork/blob/v2.0/notebooks/01_data.ipynb"
+    assert new_url in (tmp_path / "README.md").read_text()
+    assert "/how-a-network-learns/blob/" not in (tmp_path / "README.md").read_text()
+    nb = (tmp_path / "notebooks/01_data.ipynb").read_text()
+    assert new_url in nb and "git+https://github.com/someone/fork@v2.0" in nb
+    for bad in (["--repo", "https://gitlab.com/a/b"], ["--repo", "https://github.com/a/b.git/"], ["--ref", "a b"]):
+        with pytest.raises(SystemExit):
+            publish.main(bad, root=tmp_path)
+    assert "Colab opens notebooks from GitHub" in capsys.readouterr().err
 
 
 def test_main_job_runs_a_notebook_without_touching_it_and_prints_its_key_result(tmp_path, capsys, monkeypatch):
@@ -87,7 +117,8 @@ def test_main_job_runs_a_notebook_without_touching_it_and_prints_its_key_result(
     shutil.copy(path, copy)
     assert runner.main(["--in-place", str(copy)]) == 0
     stored = nbformat.read(copy, as_version=4)
-    assert stored.cells[0].source.startswith(COLAB_BLOCK)
+    assert stored.cells[0].source.startswith(colab_block())
+    assert stored.metadata.kernelspec.display_name == "Python 3 (ipykernel)"
     assert [c.execution_count for c in stored.cells] == [1, 2]
     assert stored.cells[1].outputs[0]["text"] == "key: 42 on embedded\n"
 
@@ -146,3 +177,11 @@ def test_the_glossary_page_collects_every_lesson_and_the_readme_links_it():
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_a_notebook_file_stays_small(path):
     assert path.stat().st_size <= 600 * 1024, f"{path.name} is {path.stat().st_size // 1024} KB: at most 600 KB"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_figure_has_alternative_text_for_the_website(path):
+    from tools.site_hooks import figure_alts
+
+    alts = figure_alts(path)  # raises, naming the cell, where a figure has none
+    assert all(15 <= len(alt.split()) <= 60 for alt in alts), "a sentence or two on what the figure shows"

@@ -39,6 +39,7 @@ def execute(path, timeout=600):
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources=resources,
                             extra_arguments=["--log-level=ERROR"])  # a local kernel: no transport warning
     client.execute()
+    nb.metadata.kernelspec = kernelspec()
     seconds = []
     for cell in nb.cells:
         timing = cell.metadata.pop("execution", None)
@@ -46,6 +47,15 @@ def execute(path, timeout=600):
             start, end = timing.get("iopub.execute_input"), timing.get("shell.execute_reply")
             seconds.append(_seconds(start, end))
     return nb, seconds
+
+
+def kernelspec():
+    """The kernel metadata that JupyterLab writes when it opens a notebook in this environment: stored as it is, opening
+    and saving a notebook without running it leaves the file unchanged (tests/test_lab.py checks it)."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    spec = KernelSpecManager().get_kernel_spec("python3")
+    return {"display_name": spec.display_name, "language": spec.language, "name": "python3"}
 
 
 def _seconds(start, end):
