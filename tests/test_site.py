@@ -123,6 +123,12 @@ def test_a_page_loads_cleanly_and_reads_well(page, width, base_url, browser):
         assert (SITE / target).is_file(), f"{page}: a link to {target}, which is not in the site"
         if fragment and target.endswith(".html"):
             assert f'id="{fragment}"' in (SITE / target).read_text(), f"{page}: a link to {target}#{fragment}"
+    order = PAGES.index(page)
+    for kind, neighbour in (("prev", order - 1), ("next", order + 1)):
+        expected = [PAGES[neighbour]] if 0 <= neighbour < len(PAGES) else []
+        found = tab.evaluate(f"() => Array.from(document.querySelectorAll('a.md-footer__link--{kind}'))"
+                             ".map(a => a.getAttribute('href'))")
+        assert found == expected, f"{page}: the {kind} link goes to {found}, not {expected}"
     if page != "index.html" and page != "glossary.html":
         assert tab.locator('a[href*="colab.research.google.com"] img[alt="Open In Colab"]').count() == 1
         assert tab.locator(f'a[href$="{page.replace(".html", ".ipynb")}"]').count() >= 1, f"{page}: no download link"
