@@ -22,14 +22,25 @@ def check_python():
     return "FAIL", f"Python {version}: the course supports Python 3.11 to 3.13; create the environment with one"
 
 
-def pins(path=REQUIREMENTS):
-    "The exact versions requirements.txt pins, by package name."
+PIN = re.compile(r"^([A-Za-z0-9_.\-\[\]]+)==([^\s;#]+)$")
+
+
+def canonical(name):
+    "A package's name as pip compares them: `jupyter_client` and `Jupyter-Client` are `jupyter-client`."
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def pins(lines):
+    "{package: version} of requirements lines `name==version`; any other requirement is an error."
     found = {}
-    for line in path.read_text().splitlines():
+    for line in lines:
         line = line.split("#")[0].strip()
-        if line:
-            name, version = line.split("==")
-            found[name.strip()] = version.strip()
+        if not line:
+            continue
+        match = PIN.match(line)
+        if not match:
+            raise ValueError(f"not an exact pin: {line!r}")
+        found[canonical(match.group(1))] = match.group(2)
     return found
 
 
@@ -39,7 +50,7 @@ def check_packages(path=REQUIREMENTS):
         return [("SKIP", "pinned packages: no requirements.txt beside the helpers (installed from git, as in Colab); "
                  "versions differ from the stored outputs' only in results' last digits")]
     results = []
-    for name, pinned in pins(path).items():
+    for name, pinned in pins(path.read_text().splitlines()).items():
         try:
             installed = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:

@@ -17,7 +17,8 @@ def test_the_doctor_passes_in_the_pinned_environment():
     assert all(line.startswith("[OK] ") for line in lines[:-1]), run.stdout
     for needed in ("Python 3.", "torch ", "fastai ", "device: cpu", "cache folder", "data (MNIST_SOURCE=embedded)"):
         assert any(needed in line for line in lines), f"no line about {needed!r}"
-    assert sum(line.startswith("[OK] ") for line in lines) == 4 + len(doctor.pins())
+    pinned = doctor.pins(doctor.REQUIREMENTS.read_text().splitlines())
+    assert sum(line.startswith("[OK] ") for line in lines) == 4 + len(pinned)
 
 
 def test_a_version_other_than_the_pinned_one_fails_and_says_how_to_fix_it(tmp_path):
@@ -29,6 +30,9 @@ def test_a_version_other_than_the_pinned_one_fails_and_says_how_to_fix_it(tmp_pa
     assert "make clean" in " ".join(text for _, text in doctor.check_packages(requirements))
     [(status, text)] = doctor.check_packages(tmp_path / "absent.txt")
     assert status == "SKIP" and "Colab" in text
+    requirements.write_text("torch>=2\n")
+    with pytest.raises(ValueError, match="not an exact pin"):
+        doctor.check_packages(requirements)
 
 
 def test_bad_settings_fail_with_the_setting_named(tmp_path, monkeypatch, capsys):

@@ -45,8 +45,10 @@ def renew_notebook(path, repo, ref):
 def renew_readme(path, repo, ref):
     text = path.read_text()
     renewed = COLAB_LINK.sub(lambda m: colab.colab_url(m.group(1), repo, ref), text)
+    if renewed == text:
+        return False
     path.write_text(renewed)
-    return renewed != text
+    return True
 
 
 def main(argv=None, root=ROOT):
