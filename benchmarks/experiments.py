@@ -1,17 +1,19 @@
-"""The lessons' experiments, measured over seeds on the official MNIST test set (what the prose of lessons 4, 6 and 8
+"""The lessons' experiments, measured over seeds on the official MNIST test set (what the prose of lessons 5, 7 and 9
 quotes as ranges).
 
     python benchmarks/experiments.py --mnist-test DIR [--seeds 0 1 2 3 4] [--only loss gd two_layer] [--quick]
 
 Writes benchmarks/measured/experiments.json (committed: the lessons quote it; tests/test_experiments.py checks that
 they do) and prints one markdown table per experiment:
+- baseline: lesson 2's nearest-average classifier (no training, so one seed says all), and lesson 4's hand-trained
+  linear model with its recipe, scored on the validation images and on the official test set;
 - loss: the linear model trained with the mnist loss and with log loss (binary cross-entropy), each at a few
   learning rates, scored on the official test set;
 - gd: gradient descent, SGD in a fixed order and shuffled SGD, each at several learning rates: the training loss
   after 20 epochs and after 20 steps;
-- two_layer: lesson 6's recipe, and the recipe with one factor changed at a time (hidden units, shifts, learning
+- two_layer: lesson 7's recipe, and the recipe with one factor changed at a time (hidden units, shifts, learning
   rate, its schedule, epochs), scored on the official test set;
-- cnn: lesson 8's CNN built up one idea at a time (plain SGD at a constant rate, then batch normalisation, then Adam,
+- cnn: lesson 9's CNN built up one idea at a time (plain SGD at a constant rate, then batch normalisation, then Adam,
   then the one-cycle schedule), each step at a few learning rates, scored on the official test set.
 --quick runs one seed and one setting of each, a check that the harness works.
 """
@@ -28,19 +30,27 @@ import torch.nn.functional as F
 ROOT = Path(__file__).resolve().parents[1]
 
 from helpers.data import course_digits, load_digits, mnist_path  # noqa: E402
-from helpers.model import INIT_STD, LINEAR_RECIPE, batch_accuracy, init_params, linear1, mnist_loss  # noqa: E402
+from helpers.model import (  # noqa: E402
+    INIT_STD,
+    LINEAR_RECIPE,
+    baseline_model,
+    batch_accuracy,
+    init_params,
+    linear1,
+    mnist_loss,
+)
 from helpers.nets import CNN_RECIPE, TWO_LAYER_RECIPE  # noqa: E402
 from helpers.repro import seed_everything, setup_course  # noqa: E402
 
 LOSS_LRS = {"mnist loss": [0.1, 0.3, 1.0, 3.0], "log loss": [0.03, 0.1, 0.3, 1.0]}
 GD_LRS = [0.1, 0.3, 1.0, 3.0, 10.0, 30.0]
 GD_EPOCHS = 20
-# Lesson 6: the kept recipe, then one factor changed at a time (the name says which, and to what).
-TWO_LAYER_CHANGES = {"lesson 6's recipe": {}, "30 hidden units": {"hidden": 30}, "no shifts": {"shift": 0},
+# Lesson 7: the kept recipe, then one factor changed at a time (the name says which, and to what).
+TWO_LAYER_CHANGES = {"lesson 7's recipe": {}, "30 hidden units": {"hidden": 30}, "no shifts": {"shift": 0},
                      "40 epochs": {"epochs": 40}, "lr 1 (falling)": {"lr": 1.0}, "lr 8 (falling)": {"lr": 8.0},
                      "lr 4 constant": {"falling": False}, "lr 1 constant": {"lr": 1.0, "falling": False}}
 
-# Lesson 8: each step adds one idea to the one before; each is tried at these learning rates.
+# Lesson 9: each step adds one idea to the one before; each is tried at these learning rates.
 CNN_STEPS = {"plain SGD": ({"norm": False, "adam": False, "one_cycle": False}, [0.3, 1.0, 3.0, 10.0]),
              "+ batch norm": ({"adam": False, "one_cycle": False}, [0.3, 1.0, 3.0, 10.0]),
              "+ Adam": ({"one_cycle": False}, [1e-3, 3e-3, 1e-2]),
@@ -63,9 +73,10 @@ def train_linear_with(loss_func, x, y, lr, batch_size, epochs, shuffle=True):
         for i in range(0, len(x), batch_size):
             index = order[i : i + batch_size]
             loss_func(linear1(x[index], weights, bias), y[index]).backward()
-            for p in (weights, bias):
-                p.data -= p.grad * lr
-                p.grad.zero_()
+            with torch.no_grad():
+                for p in (weights, bias):
+                    p -= lr * p.grad
+                    p.grad.zero_()
             if len(per_step) < GD_EPOCHS:
                 with torch.no_grad():
                     per_step.append(mnist_loss(linear1(x, weights, bias), y).item())
@@ -105,6 +116,14 @@ def linear_model(data, loss_func, lr, epochs):
 def trained_model(data, trainer, **settings):
     "The model of the Learner that trainer (train_two_layer or train_cnn) returns for the embedded images."
     return trainer(*data[:4], **settings).model.eval()
+
+
+def baseline_experiment(data, seeds, quick):
+    "The nearest average (deterministic: one seed) against lesson 4's hand-trained linear model over seeds."
+    epochs = 1 if quick else LINEAR_RECIPE["epochs"]
+    return {"nearest average (L2)": over_seeds(lambda data: baseline_model(*data[:2]), data, seeds[:1]),
+            "linear model, lesson 4's recipe": over_seeds(linear_model, data, seeds, loss_func=mnist_loss,
+                                                          lr=LINEAR_RECIPE["lr"], epochs=epochs)}
 
 
 def loss_experiment(data, seeds, quick):
@@ -171,8 +190,8 @@ def table(rows):
     return "\n".join(lines)
 
 
-EXPERIMENTS = {"loss": loss_experiment, "gd": gd_experiment, "two_layer": two_layer_experiment,
-               "cnn": cnn_experiment}
+EXPERIMENTS = {"baseline": baseline_experiment, "loss": loss_experiment, "gd": gd_experiment,
+               "two_layer": two_layer_experiment, "cnn": cnn_experiment}
 
 
 def main(argv=None):

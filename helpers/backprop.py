@@ -1,12 +1,12 @@
-"""Backpropagation by hand (lesson 7): the two-layer network's gradients without autograd, and a tiny autograd engine.
+"""Backpropagation by hand (lesson 8): the two-layer network's gradients without autograd, and a tiny autograd engine.
 
-`forward_two_layer` runs lesson 6's network and the mnist loss, keeping what it computes on the way;
+`forward_two_layer` runs lesson 7's network and the mnist loss, keeping what it computes on the way;
 `backward_two_layer` goes back through those results with the chain rule, in matrix form, to every gradient.
 `Scalar` is an automatic-differentiation engine for single numbers: each value remembers the values it was made from
 and how to pass a gradient back to them; `topological_order` lists the values so that each comes after the values it
 was made from, and `draw_graph` draws them.
 
-Every function and class here is written out in 07_backprop_by_hand.ipynb first (see TAUGHT_IN).
+Every function and class here is written out in 08_backprop_by_hand.ipynb first (see TAUGHT_IN).
 """
 
 import math
@@ -19,11 +19,11 @@ from helpers.nets import relu
 
 # Functions that a notebook teaches, and the notebook that teaches them (tests/test_teaching_cells.py).
 TAUGHT_IN = {
-    "forward_two_layer": "07_backprop_by_hand.ipynb",
-    "backward_two_layer": "07_backprop_by_hand.ipynb",
-    "Scalar": "07_backprop_by_hand.ipynb",
-    "topological_order": "07_backprop_by_hand.ipynb",
-    "draw_graph": "07_backprop_by_hand.ipynb",
+    "forward_two_layer": "08_backprop_by_hand.ipynb",
+    "backward_two_layer": "08_backprop_by_hand.ipynb",
+    "Scalar": "08_backprop_by_hand.ipynb",
+    "topological_order": "08_backprop_by_hand.ipynb",
+    "draw_graph": "08_backprop_by_hand.ipynb",
 }
 
 
@@ -31,7 +31,7 @@ TAUGHT_IN = {
 
 
 def forward_two_layer(xb, yb, params):
-    """The forward pass of lesson 6's network and the mnist loss, without autograd: (loss, cache).
+    """The forward pass of lesson 7's network and the mnist loss, without autograd: (loss, cache).
 
     The cache keeps what the backward pass needs: z1 (the hidden sums before the ReLU), h (after it) and s (the
     predictions after the sigmoid).
@@ -55,7 +55,7 @@ def backward_two_layer(xb, yb, params, cache):
     w2 = params[2]  # the only parameter the backward pass needs
     z1, h, s = cache["z1"], cache["h"], cache["s"]
     with torch.no_grad():
-        dz2 = torch.where(yb == 1, -s * (1 - s), s * (1 - s)) / len(xb)  # (N, 1): lesson 4's g
+        dz2 = torch.where(yb == 1, -s * (1 - s), s * (1 - s)) / len(xb)  # (N, 1): lesson 5's g
         gw2 = h.T @ dz2  # (hidden, N) @ (N, 1) -> (hidden, 1)
         gb2 = dz2.sum(0)  # (1,)
         dh = dz2 @ w2.T  # (N, 1) @ (1, hidden) -> (N, hidden)
@@ -124,7 +124,7 @@ class Scalar:
         out = Scalar(1 / (1 + math.exp(-self.data)), (self,), "sigmoid")
 
         def pass_back():
-            self.grad += out.data * (1 - out.data) * out.grad  # lesson 4: s * (1 - s)
+            self.grad += out.data * (1 - out.data) * out.grad  # lesson 5: s * (1 - s)
         out.pass_back = pass_back
         return out
 

@@ -348,9 +348,10 @@ def image_files(folder):
 
 
 def to_xy(first, second):
-    """Turn two stacks of images, (N1, 28, 28) and (N2, 28, 28) floats in 0..1, into a model's inputs and targets.
+    """Turn two stacks of images, (N1, 28, 28) and (N2, 28, 28) floats in 0..1, into inputs and targets.
 
-    x: one row of 784 pixels per image, (N1 + N2, 784); y: 1.0 for the first digit, 0.0 for the second, (N, 1).
+    x: one row of 784 pixels per image, (N1 + N2, 784);
+    y: 1.0 for the first digit, 0.0 for the second, (N1 + N2, 1).
     """
     x = torch.cat([first, second]).view(-1, 28 * 28)
     y = torch.cat([torch.ones(len(first)), torch.zeros(len(second))]).unsqueeze(1)

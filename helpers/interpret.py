@@ -1,6 +1,6 @@
-"""Looking inside a trained model (lesson 6): weights as images, hidden activations, mistakes, confusion matrix.
+"""Looking inside a trained model (lesson 7): weights as images, hidden activations, mistakes, confusion matrix.
 
-Every function here is written out in lesson 6 first (see TAUGHT_IN); lesson 8 imports them from here.
+Every function here is written out in lesson 7 first (see TAUGHT_IN); lesson 9 imports them from here.
 """
 
 import matplotlib.pyplot as plt
@@ -12,12 +12,12 @@ from helpers.model import check_shapes
 
 # Functions that a notebook teaches, and the notebook that teaches them (tests/test_teaching_cells.py).
 TAUGHT_IN = {
-    "show_weights": "06_relu_network.ipynb",
-    "predict": "06_relu_network.ipynb",
-    "hidden_activations": "06_relu_network.ipynb",
-    "show_activations": "06_relu_network.ipynb",
-    "find_mistakes": "06_relu_network.ipynb",
-    "confusion_matrix": "06_relu_network.ipynb",
+    "show_weights": "07_relu_network.ipynb",
+    "predict": "07_relu_network.ipynb",
+    "hidden_activations": "07_relu_network.ipynb",
+    "show_activations": "07_relu_network.ipynb",
+    "find_mistakes": "07_relu_network.ipynb",
+    "confusion_matrix": "07_relu_network.ipynb",
 }
 
 

@@ -1,4 +1,4 @@
-"""Networks with more than one layer (lessons 6 and 8): the ReLU, a two-layer network, random shifts, a small CNN.
+"""Networks with more than one layer (lessons 7 and 9): the ReLU, a two-layer network, random shifts, a small CNN.
 
 Every function and class here is written out in a notebook first (see TAUGHT_IN); the benchmark and later cells
 import them from here, with the recipes (the hyperparameters the notebooks use) below.
@@ -12,27 +12,27 @@ from helpers.model import batch_accuracy, linear1, mnist_loss
 
 # Functions that a notebook teaches, and the notebook that teaches them (tests/test_teaching_cells.py).
 TAUGHT_IN = {
-    "relu": "06_relu_network.ipynb",
-    "init_two_layer": "06_relu_network.ipynb",
-    "simple_net": "06_relu_network.ipynb",
-    "make_dls": "06_relu_network.ipynb",
-    "RandomShift": "06_relu_network.ipynb",
-    "two_layer_net": "06_relu_network.ipynb",
-    "train_two_layer": "06_relu_network.ipynb",
-    "simple_cnn": "08_going_deeper.ipynb",
-    "train_cnn": "08_going_deeper.ipynb",
+    "relu": "07_relu_network.ipynb",
+    "init_two_layer": "07_relu_network.ipynb",
+    "simple_net": "07_relu_network.ipynb",
+    "make_dls": "07_relu_network.ipynb",
+    "RandomShift": "07_relu_network.ipynb",
+    "two_layer_net": "07_relu_network.ipynb",
+    "train_two_layer": "07_relu_network.ipynb",
+    "simple_cnn": "09_going_deeper.ipynb",
+    "train_cnn": "09_going_deeper.ipynb",
 }
 
-# Lesson 6: the recipe of the two-layer network that the Learner trains, chosen on the embedded validation set over
+# Lesson 7: the recipe of the two-layer network that the Learner trains, chosen on the embedded validation set over
 # five seeds: 100 hidden units, each training image moved by up to 2 pixels at random, plain SGD on mnist_loss with a
 # learning rate that falls in a straight line from lr to 0 (a constant rate ends wherever its last big step lands).
 TWO_LAYER_RECIPE = {"hidden": 100, "shift": 2, "lr": 4.0, "batch_size": 64, "epochs": 80}
 
-# Lesson 8: the recipe of the small convolutional network.
+# Lesson 9: the recipe of the small convolutional network.
 CNN_RECIPE = {"channels": (8, 16, 32, 64), "shift": 2, "lr": 1e-2, "batch_size": 64, "epochs": 35}
 
 
-# -- lesson 6: two layers by hand ---------------------------------------------------------------------------
+# -- lesson 7: two layers by hand ---------------------------------------------------------------------------
 
 
 def relu(x):
@@ -56,7 +56,7 @@ def simple_net(xb, params):
     return linear1(hidden, w2, b2)
 
 
-# -- lesson 6: the same with PyTorch and fastai -------------------------------------------------------------
+# -- lesson 7: the same with PyTorch and fastai -------------------------------------------------------------
 
 
 def make_dls(x, y, x_valid, y_valid, batch_size=64, device="cpu"):
@@ -89,14 +89,14 @@ class RandomShift(nn.Module):
 
 
 def two_layer_net(hidden=100, shift=0):
-    "Lesson 6's network as PyTorch layers: random shifts (training only), 784 -> hidden, ReLU, hidden -> 1."
+    "Lesson 7's network as PyTorch layers: random shifts (training only), 784 -> hidden, ReLU, hidden -> 1."
     return nn.Sequential(RandomShift(shift), nn.Linear(28 * 28, hidden), nn.ReLU(), nn.Linear(hidden, 1))
 
 
 def train_two_layer(x, y, x_valid, y_valid, device="cpu", hidden=TWO_LAYER_RECIPE["hidden"],
                     shift=TWO_LAYER_RECIPE["shift"], lr=TWO_LAYER_RECIPE["lr"],
                     batch_size=TWO_LAYER_RECIPE["batch_size"], epochs=TWO_LAYER_RECIPE["epochs"], falling=True):
-    """Lesson 6's recipe in one call: the two-layer net trained by the Learner with SGD, lr falling to 0 (constant if
+    """Lesson 7's recipe in one call: the two-layer net trained by the Learner with SGD, lr falling to 0 (constant if
     falling=False); the Learner."""
     import fastai.callback.progress  # noqa: F401 (it gives the Learner `no_bar`)
     from fastai.callback.schedule import ParamScheduler, SchedLin
@@ -111,7 +111,7 @@ def train_two_layer(x, y, x_valid, y_valid, device="cpu", hidden=TWO_LAYER_RECIP
     return learn
 
 
-# -- lesson 8: a small convolutional network ----------------------------------------------------------------
+# -- lesson 9: a small convolutional network ----------------------------------------------------------------
 
 
 def simple_cnn(channels=CNN_RECIPE["channels"], shift=CNN_RECIPE["shift"], norm=True):
@@ -133,7 +133,7 @@ def simple_cnn(channels=CNN_RECIPE["channels"], shift=CNN_RECIPE["shift"], norm=
 def train_cnn(x, y, x_valid, y_valid, device="cpu", channels=CNN_RECIPE["channels"], shift=CNN_RECIPE["shift"],
               lr=CNN_RECIPE["lr"], batch_size=CNN_RECIPE["batch_size"], epochs=CNN_RECIPE["epochs"], norm=True,
               adam=True, one_cycle=True):
-    """Lesson 8's recipe in one call: the small CNN trained by the Learner, by default with batch normalisation, Adam
+    """Lesson 9's recipe in one call: the small CNN trained by the Learner, by default with batch normalisation, Adam
     and the one-cycle schedule; norm=False, adam=False (plain SGD) and one_cycle=False (a constant rate) take each
     of them away. Returns the Learner."""
     import fastai.callback.progress  # noqa: F401 (it gives the Learner `no_bar`)

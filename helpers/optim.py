@@ -1,6 +1,6 @@
-"""From the hand-written loop to fastai's Learner (lesson 5): nn.Linear, an optimiser of our own, its loop.
+"""From the hand-written loop to fastai's Learner (lesson 6): nn.Linear, an optimiser of our own, its loop.
 
-Every function and class here is written out in lesson 5 first (see TAUGHT_IN); the lesson proves that, from
+Every function and class here is written out in lesson 6 first (see TAUGHT_IN); the lesson proves that, from
 the same starting weights and the same mini-batches, they end with exactly the weights of fastai's Learner.
 """
 
@@ -11,9 +11,9 @@ from helpers.model import calc_grad
 
 # Functions that a notebook teaches, and the notebook that teaches them (tests/test_teaching_cells.py).
 TAUGHT_IN = {
-    "linear_from": "05_learner_equivalence.ipynb",
-    "BasicOptim": "05_learner_equivalence.ipynb",
-    "train_epoch_opt": "05_learner_equivalence.ipynb",
+    "linear_from": "06_learner_equivalence.ipynb",
+    "BasicOptim": "06_learner_equivalence.ipynb",
+    "train_epoch_opt": "06_learner_equivalence.ipynb",
 }
 
 

@@ -79,3 +79,10 @@ def test_make_lab_allows_root_only_for_root():
     plan = subprocess.run(["make", "-n", "-o", ".venv/.installed", "lab"], cwd=ROOT, capture_output=True, text=True)
     assert "jupyter lab" in plan.stdout, plan.stdout + plan.stderr
     assert ("--allow-root" in plan.stdout) == (os.getuid() == 0)
+
+
+def test_a_plain_install_holds_every_package_of_helpers():
+    "Colab installs the helpers without -e: only the packages pyproject.toml lists go in, so each must be listed."
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "helpers").rglob("__init__.py")}
+    assert found == listed, f"pyproject.toml's [tool.setuptools] packages must be {sorted(found)}"

@@ -1,4 +1,4 @@
-"""Lesson 5's proof, outside the notebook: fastai's Learner ends with exactly the weights of the hand-written loop.
+"""Lesson 6's proof, outside the notebook: fastai's Learner ends with exactly the weights of the hand-written loop.
 
 From the same starting weights, on the same mini-batches in the same order and with the same learning rate, the
 hand-written loop of lesson 4, the loop with the hand-written optimiser (helpers.optim.BasicOptim), the same loop
@@ -24,7 +24,7 @@ from helpers.repro import seed_everything
 CPU = torch.device("cpu")  # explicit: with device=None fastai's DataLoaders would pick a GPU where there is one
 UPGRADE_HINT = (
     f"(fastai {fastai.__version__}, torch {torch.__version__}): check what changed in Learner.fit, SGD's step or "
-    "the DataLoader's shuffling, then update lesson 5 (notebooks/05_learner_equivalence.ipynb)"
+    "the DataLoader's shuffling, then update lesson 6 (notebooks/06_learner_equivalence.ipynb)"
 )
 
 
@@ -206,7 +206,7 @@ def test_basic_optim_steps_against_the_gradient_and_clears_it():
 
 
 def test_nn_linear_computes_like_linear1_to_the_last_bit_on_the_cpu():
-    "Lesson 5 asserts this exactly on the CPU for batches of 2 images or more (a single image takes another route)."
+    "Lesson 6 asserts this exactly on the CPU for batches of 2 images or more (a single image takes another route)."
     weights, bias = start()
     model = linear_from(weights, bias)
     w, b = weights.clone().requires_grad_(), bias.clone().requires_grad_()
@@ -220,7 +220,7 @@ def test_nn_linear_computes_like_linear1_to_the_last_bit_on_the_cpu():
 
 
 def torch_sgd(sets, lr, epochs, bs, momentum=0.0):
-    "Lesson 5's plain-PyTorch rung: torch.optim.SGD on nn.Linear, fed the same batches as the fastai loaders."
+    "Lesson 6's plain-PyTorch rung: torch.optim.SGD on nn.Linear, fed the same batches as the fastai loaders."
     train_dl, _ = make_loaders(sets, bs)
     model = linear_from(*start())
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)

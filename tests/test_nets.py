@@ -44,19 +44,19 @@ def digits(embedded):
 
 @pytest.fixture(scope="module")
 def two_layer(digits):
-    "The two-layer network trained with lesson 6's recipe, as its Learner."
+    "The two-layer network trained with lesson 7's recipe, as its Learner."
     seed_everything()
     return train_two_layer(*digits, **TWO_LAYER_RECIPE)
 
 
 @pytest.fixture(scope="module")
 def cnn(digits):
-    "The small CNN trained with lesson 8's recipe, as its Learner."
+    "The small CNN trained with lesson 9's recipe, as its Learner."
     seed_everything()
     return train_cnn(*digits, **CNN_RECIPE)
 
 
-# -- lesson 6: two layers by hand ---------------------------------------------------------------------------
+# -- lesson 7: two layers by hand ---------------------------------------------------------------------------
 
 
 def test_relu_zeroes_negatives_and_keeps_the_rest():

@@ -1,6 +1,7 @@
 """What nbval cannot see: every notebook's structure follows CONTRIBUTING.md, and the main job works."""
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -19,8 +20,62 @@ def code_cells(path):
     return [c for c in cells if c["cell_type"] == "code" and "".join(c["source"]).strip()]
 
 
-def test_there_are_eight_lessons():
-    assert [p.name[:2] for p in NOTEBOOKS] == ["01", "02", "03", "04", "05", "06", "07", "08"]
+# Lessons 6 to 9 are cut to the budgets and given exercises that make the learner write code next (issue 22); until
+# then their checks are expected to fail, and strictly: a lesson that meets them must leave this list.
+NOT_YET = {"06", "07", "08", "09"}
+
+
+def lesson_params(not_yet=NOT_YET):
+    return [pytest.param(p, marks=pytest.mark.xfail(strict=True, reason="not yet rewritten (issue 22)"))
+            if p.name[:2] in not_yet else p for p in NOTEBOOKS]
+
+
+def markdown_words(cells):
+    return sum(len("".join(c["source"]).split()) for c in cells if c["cell_type"] == "markdown")
+
+
+@pytest.mark.parametrize("path", lesson_params(), ids=lambda p: p.name)
+def test_a_lesson_is_20_to_40_minutes_of_reading(path):
+    "At most 3,500 words of prose and 60 cells; no code cell but the set-up cell longer than 15 lines."
+    cells = json.loads(path.read_text())["cells"]
+    assert markdown_words(cells) <= 3500, f"{path.name}: {markdown_words(cells)} words of prose"
+    assert len(cells) <= 60, f"{path.name}: {len(cells)} cells"
+    long = [i for i, c in enumerate(cells) if c["cell_type"] == "code" and len("".join(c["source"]).splitlines()) > 15]
+    first = next(i for i, c in enumerate(cells) if c["cell_type"] == "code")
+    assert [i for i in long if i != first] == [], f"{path.name}: code cells longer than 15 lines"
+
+
+def exercise_cells(path):
+    "The code cells of a lesson's Exercises section (up to the next section of the same level)."
+    cells = json.loads(path.read_text())["cells"]
+    start = next(i for i, c in enumerate(cells) if "".join(c["source"]).startswith("## Exercises"))
+    end = next(i for i in range(start + 1, len(cells)) if "".join(cells[i]["source"]).startswith("## "))
+    return ["".join(c["source"]) for c in cells[start:end] if c["cell_type"] == "code"]
+
+
+@pytest.mark.parametrize("path", lesson_params(), ids=lambda p: p.name)
+def test_exercises_make_the_learner_write_code_checked_by_the_lessons_checkers(path):
+    """At least three exercises, each a worked solution between nbgrader's markers (so that a practice copy can stub
+    it) followed by a call of a checker from helpers.exercises.<stem>, which has tests of its own."""
+    stem = path.stem[3:]
+    first = "".join(code_cells(path)[0]["source"])
+    assert f"from helpers.exercises.{stem} import" in first, f"{path.name}: import the checkers in the first cell"
+    checked = [src for src in exercise_cells(path) if "### BEGIN SOLUTION" in src]
+    assert len(checked) >= 3, f"{path.name}: {len(checked)} exercises with a solution between markers"
+    for src in checked:
+        lines = [line.strip() for line in src.splitlines()]
+        assert lines.count("### BEGIN SOLUTION") == lines.count("### END SOLUTION"), src
+        assert re.search(r"^check_\w+\(", src, re.M), f"{path.name}: an exercise that calls no checker:\n{src}"
+    assert (ROOT / "tests" / f"test_exercises_{stem}.py").is_file(), f"tests for helpers/exercises/{stem}.py"
+
+
+@pytest.mark.parametrize("path", lesson_params(not_yet={"08"}), ids=lambda p: p.name)
+def test_a_lesson_asks_for_a_prediction_before_a_cell_answers_it(path):
+    cells = json.loads(path.read_text())["cells"]
+    asks = [i for i, c in enumerate(cells) if c["cell_type"] == "markdown"
+            and re.search(r"\bpredict\b", "".join(c["source"]), re.I) and i + 1 < len(cells)
+            and cells[i + 1]["cell_type"] == "code"]
+    assert asks, f"{path.name}: no 'predict before you run' question followed by the cell that answers it"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

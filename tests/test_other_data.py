@@ -1,6 +1,6 @@
-"""Lessons 1-4 run to the end, every assertion holding, for other pairs of digits and on other data.
+"""Lessons 1-5 run to the end, every assertion holding, for other pairs of digits and on other data.
 
-The whole course runs for another pair and on other data in `make robust` (tools/robust.py); here the first four
+The whole course runs for another pair and on other data in `make robust` (tools/robust.py); here the first five
 lessons, which every later one builds on, run for 3s against 7s, for 4s against 9s (a hard pair: the nearest average
 gets about 86% of them right), and on a layout folder other than the embedded one.
 """
@@ -14,7 +14,7 @@ from nbclient.exceptions import CellExecutionError
 from tools.robust import environment, last_line, other_layout
 from tools.run_notebooks import NOTEBOOKS, execute
 
-FIRST_FOUR = sorted(NOTEBOOKS.glob("0[1-4]_*.ipynb"))
+FIRST_FIVE = sorted(NOTEBOOKS.glob("0[1-5]_*.ipynb"))
 
 
 def run_with(settings, path):
@@ -27,7 +27,7 @@ def run_with(settings, path):
 
 
 @pytest.mark.parametrize("digits", ["3,7", "4,9"])
-@pytest.mark.parametrize("path", FIRST_FOUR, ids=lambda p: p.name[:2])
+@pytest.mark.parametrize("path", FIRST_FIVE, ids=lambda p: p.name[:2])
 def test_lessons_run_for_another_pair(path, digits):
     run_with({"COURSE_DIGITS": digits}, path)
 
@@ -44,7 +44,7 @@ def other_data_with_junk(session_cache):
     return layout
 
 
-@pytest.mark.parametrize("path", FIRST_FOUR, ids=lambda p: p.name[:2])
+@pytest.mark.parametrize("path", FIRST_FIVE, ids=lambda p: p.name[:2])
 def test_lessons_run_on_other_data(path, other_data_with_junk):
     assert other_data_with_junk.name != "mnist_embedded_v1"
     run_with({"MNIST_SOURCE": str(other_data_with_junk)}, path)

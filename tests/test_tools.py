@@ -1,4 +1,7 @@
-"""The project's tooling: the mutation list stays in step with the code; the robustness runner checks its input."""
+"""The project's tooling: the mutation list stays in step with the code; the robustness runner checks its input; the
+glossary page reads each lesson's glossary."""
+
+import json
 
 import pytest
 
@@ -39,3 +42,18 @@ def test_variants_cap_the_three_libraries():
     for name in ("no-simd", "avx2"):
         assert set(VARIANTS[name]) == {"ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "MKL_ENABLE_INSTRUCTIONS"}
         assert shell_prefix(name).count("=") == 3
+
+
+def test_a_lesson_glossary_ends_at_the_next_heading_and_refuses_a_malformed_line(tmp_path):
+    from tools.glossary import lesson_glossary
+
+    cell = {"cell_type": "markdown", "metadata": {},
+            "source": ["## Glossary\n", "\n", "- **epoch**: one pass over the training data,\n",
+                       "  one step per batch.\n", "\n", "## Further research\n", "\n", "- Try another pair.\n"]}
+    path = tmp_path / "01_x.ipynb"
+    path.write_text(json.dumps({"cells": [cell]}))
+    assert lesson_glossary(path) == [("epoch", "one pass over the training data, one step per batch.")]
+    cell["source"][2] = "- epoch: one pass\n"
+    path.write_text(json.dumps({"cells": [cell]}))
+    with pytest.raises(ValueError, match="glossary line not in the form"):
+        lesson_glossary(path)

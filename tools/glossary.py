@@ -4,8 +4,9 @@
     python tools/glossary.py --check  # exit 1 if GLOSSARY.md is not what the notebooks say (tests run this)
 
 Each lesson ends with a markdown cell that starts with `## Glossary` and holds one line per term, in the form
-`- **term**: definition.`, continued on lines indented by two spaces if long (CONTRIBUTING.md). The page lists the terms
-alphabetically, each with its lesson.
+`- **term**: definition.`, continued on lines indented by two spaces if long (CONTRIBUTING.md); the glossary ends with
+the cell or at the next heading (a lesson short of cells may go on with `## Further research` in the same cell).
+The page lists the terms alphabetically, each with its lesson.
 """
 
 import argparse
@@ -27,6 +28,8 @@ def lesson_glossary(path):
         if cell["cell_type"] == "markdown" and text.startswith("## Glossary"):
             entries = []
             for line in text.splitlines()[1:]:
+                if line.startswith("#"):  # the next section
+                    break
                 if not line.strip():
                     continue
                 if line.startswith("  ") and entries:  # a long definition continued on the next line

@@ -1,7 +1,7 @@
 """Run every notebook headlessly for several seeds and processor variants: every cell must run, every assert hold.
 
     python -m tools.robust                          # seeds 0, 1, 2, natively and under the no-SIMD cap
-    python -m tools.robust --seeds 3 --variants avx2 notebooks/08_going_deeper.ipynb
+    python -m tools.robust --seeds 3 --variants avx2 notebooks/09_going_deeper.ipynb
     python -m tools.robust --seeds 42 --digits 3,7  # another pair of digits (COURSE_DIGITS)
     python -m tools.robust --seeds 42 --source other  # other data: OTHER_LAYOUT, built once (or any MNIST_SOURCE)
 

@@ -1,0 +1,173 @@
+"""Checkers for the exercises of lesson 5 (05_sgd_experiments.ipynb); the contract is in helpers/exercises/__init__.py.
+
+Each checker calls the learner's function on fresh random inputs of shapes the lesson never used, and compares what
+it returns with PyTorch's autograd or with a reference loop computed here, never with a stored answer.
+"""
+
+import math
+
+import torch
+
+from helpers.exercises import ExerciseError, Stub, attempt, checker, require, require_tensor
+from helpers.model import log_loss, mnist_loss
+
+SHAPE_HINT = "print the shape of every tensor you combine; a matrix product (N, a) @ (b, 1) needs a == b."
+
+
+def _call(func, *args, what, hint=SHAPE_HINT, grad_hint=None):
+    "Call the learner's func; a crash other than the stub becomes an ExerciseError that names what was called."
+    try:
+        return attempt(func, *args)
+    except (Stub, ExerciseError):
+        raise
+    except Exception as error:  # the learner's code crashed: say how, with a hint
+        if grad_hint and isinstance(error, RuntimeError) and "grad" in str(error):
+            hint = grad_hint  # backward() on tensors that do not ask for gradients, or a second backward()
+        raise ExerciseError(f"Calling {what} raised {type(error).__name__}: {error}\nHint: {hint}") from None
+
+
+@checker("write my_tanh_slope(t): the slope of tanh at z, written with t = tanh(z) alone.")
+def check_tanh_slope(func):
+    "Exercise 1: the slope of tanh from t = tanh(z) alone, compared with autograd's at fresh values of another shape."
+    z = torch.randn(4, 9, dtype=torch.float64) * 2
+    z[0, :3] = torch.tensor([0.0, 20.0, -20.0], dtype=torch.float64)
+    t = z.tanh()
+    with torch.no_grad():  # the learner gets t only: no z to differentiate
+        slope = _call(func, t.clone(), what="my_tanh_slope(t)")
+    require_tensor(slope, z.shape, "my_tanh_slope(t)")
+    leaf = z.clone().requires_grad_()
+    leaf.tanh().sum().backward()
+    exact, slope = leaf.grad, slope.double()
+    if torch.allclose(slope, exact, atol=1e-7):
+        return "your slope matches autograd's at 36 values: 1 at z = 0, four times the sigmoid's steepest."
+    at_zero = f"At z = 0 (t = 0) the slope should be 1; yours is {slope[0, 0].item():.4g}."
+    require(not torch.allclose(slope, exact / 2, atol=1e-7), f"{at_zero} Your slope is half the right one.",
+            "the inner link 2z has a slope of its own: the chain rule multiplies by it.")
+    require(not torch.allclose(slope, exact / 4, atol=1e-7), f"{at_zero} Your slope is a quarter of the right one.",
+            "tanh z = 2 sigma(2z) - 1: both the outer factor 2 and the inner 2z contribute a factor.")
+    require(not torch.allclose(slope, t * (1 - t), atol=1e-7), f"{at_zero} You used the sigmoid's s(1 - s) with t.",
+            "t is not sigma(2z): first write s = sigma(2z) in terms of t (solve t = 2s - 1 for s).")
+    raise ExerciseError(f"{at_zero} Other values are off too.\nHint: the slope is 2 * (slope of sigma at 2z) * 2; "
+                        "write sigma(2z) and 1 - sigma(2z) in terms of t and simplify.")
+
+
+@checker("write my_log_loss_grad(xb, yb, weights, bias): the gradient of log loss, by hand.")
+def check_log_loss_grad(func):
+    "Exercise 2: the gradient of log loss for a batch, compared with autograd's on a fresh batch of another shape."
+    n, d = 37, 12
+    xb = torch.rand(n, d, dtype=torch.float64)
+    yb = (torch.rand(n, 1) > 0.5).double()
+    yb[:2] = torch.tensor([[1.0], [0.0]], dtype=torch.float64)  # both digits present
+    weights, bias = torch.randn(d, 1, dtype=torch.float64), torch.randn(1, dtype=torch.float64)
+    with torch.no_grad():  # by hand: autograd records nothing in here
+        result = _call(func, xb, yb, weights.clone(), bias.clone(), what="my_log_loss_grad on 37 images of 12 pixels",
+                       hint="compute the gradient from your formula: the checker runs your function under "
+                       "torch.no_grad(), where .backward() cannot work. And " + SHAPE_HINT)
+    require(isinstance(result, tuple | list) and len(result) == 2, "Return two things: (grad_w, grad_b).",
+            "end with return grad_w, grad_b.")
+    grad_w, grad_b = result
+    require_tensor(grad_w, (d, 1), "grad_w")
+    require_tensor(grad_b, (1,), "grad_b")
+    w, b = weights.clone().requires_grad_(), bias.clone().requires_grad_()
+    log_loss(xb @ w + b, yb).backward()
+    grad_w, grad_b = grad_w.double(), grad_b.double()
+    if torch.allclose(grad_w, w.grad) and torch.allclose(grad_b, b.grad):
+        s = torch.sigmoid(torch.tensor(-6.0)).item()  # a 2 confidently called a 9, at z = -6
+        return (f"your gradient matches autograd's. A 2 called a 9 at z = -6 pulls on z with {1 - s:.4f} under log "
+                f"loss, {s * (1 - s):.4f} under the mnist loss.")
+    require(not torch.allclose(grad_w / n, w.grad), f"Your gradient is {n} times too large (there were {n} images).",
+            "the loss is the mean over the images, so each image's slope carries a factor 1/N.")
+    require(not torch.allclose(grad_w * n, w.grad), f"Your gradient is {n} times too small (there were {n} images).",
+            "divide by N once, not twice.")
+    s = (xb @ weights + bias).sigmoid()
+    nines_flipped = torch.where(yb == 1, s - 1, -s) / n  # right for the 2s, the wrong sign for the 9s
+    require(not torch.allclose(grad_w, xb.T @ nines_flipped),
+            "Your gradient is right for the 2s but has the wrong sign for the 9s.",
+            "for a 9 the loss is -log(1 - s); the slope of log(1 - s) with respect to s is -1 / (1 - s).")
+    raise ExerciseError("Your gradient differs from autograd's.\nHint: multiply the slope of the loss with respect to "
+                        "s by the sigmoid's slope s * (1 - s); it simplifies to one short expression of s and y.")
+
+
+@checker("write my_differences(f, w, j, h): the one-sided and the central difference of f along w[j].")
+def check_differences(func):
+    "Exercise 3: both finite differences, compared with the formulas on a fresh curved function, then their errors."
+    w, c = torch.randn(6, dtype=torch.float64), torch.randn(6, dtype=torch.float64)
+
+    def f(params):
+        return ((params**3).sum() + (c * params.sin()).sum()).item()
+
+    def nudged(j, step):
+        moved = w.clone()
+        moved[j] += step
+        return f(moved)
+
+    before, h = w.clone(), 1e-2
+    results = [_call(func, f, w, j, h, what=f"my_differences(f, w, {j}, {h})") for j in range(len(w))]
+    require(torch.equal(w, before), "Your function changed w itself.",
+            "nudge copies (w.clone()), so that the parameters are left as they were.")
+    require(all(isinstance(r, tuple | list) and len(r) == 2 for r in results),
+            "Return two numbers: (one_sided, central).", "end with return one_sided, central.")
+    got = torch.tensor([[float(v) for v in r] for r in results], dtype=torch.float64)
+    one_sided = torch.tensor([(nudged(j, h) - f(w)) / h for j in range(len(w))], dtype=torch.float64)
+    central = torch.tensor([(nudged(j, h) - nudged(j, -h)) / (2 * h) for j in range(len(w))], dtype=torch.float64)
+    close = lambda a, b: torch.allclose(a, b, rtol=1e-9, atol=1e-9)  # noqa: E731
+    require(not (close(got[:, 0], central) and close(got[:, 1], one_sided)), "Your two results are swapped.",
+            "return the one-sided difference first, then the central one.")
+    require(not close(got[:, 1], 2 * central), "Your central difference is twice the slope.",
+            "its two points are 2h apart, so divide their difference by 2h.")
+    require(close(got[:, 0], one_sided), f"With h = {h} your one-sided difference is not (f(w + h) - f(w)) / h.",
+            "nudge a copy of w up by h at position j only, and divide the change of f by h.")
+    require(close(got[:, 1], central), f"With h = {h} your central difference is not (f(w + h) - f(w - h)) / 2h.",
+            "take one point on each side of w, at w[j] + h and w[j] - h, and divide by the distance between them.")
+    # their errors on one fixed curve, sin at 1, whose exact slope is cos(1): a table that is the same on every run
+    point, rows = torch.ones(1, dtype=torch.float64), []
+    for step in (1e-1, 1e-2, 1e-3):
+        one, two = (float(v) for v in func(lambda p: p.sin().sum().item(), point, 0, step))
+        rows.append(f"h = {step:g}: one-sided {abs(one - math.cos(1)):.0e}, central {abs(two - math.cos(1)):.0e}")
+    return "both differences are right. Their errors for sin at 1:\n" + "\n".join(rows)
+
+
+def _batch_gradients(batches, weights, bias, scale):
+    "Each mini-batch's mnist-loss gradient times scale(len(xb)), added up in .grad (plausible wrong answers)."
+    w, b = weights.clone().requires_grad_(), bias.clone().requires_grad_()
+    for xb, yb in batches:
+        (mnist_loss(xb @ w + b, yb) * scale(len(xb))).backward()
+    return w.grad, b.grad
+
+
+@checker("write my_full_gradient(batches, weights, bias): GD's gradient, one backward() per mini-batch.")
+def check_full_gradient(func):
+    "Exercise 4: the gradient on all the images from mini-batches of unequal sizes, compared with autograd's on all."
+    sizes, d = [16, 16, 16, 5], 9
+    n = sum(sizes)
+    x = torch.rand(n, d, dtype=torch.float64)
+    y = (torch.rand(n, 1) > 0.5).double()
+    weights, bias = torch.randn(d, 1, dtype=torch.float64) * 0.3, torch.randn(1, dtype=torch.float64) * 0.3
+    batches = list(zip(x.split(sizes), y.split(sizes)))
+    result = _call(func, batches, weights.clone(), bias.clone(), what=f"my_full_gradient on mini-batches of {sizes}",
+                   grad_hint="backward() needs tensors that ask for gradients: start from "
+                   "weights.clone().requires_grad_() and the same for bias, and read their .grad at the end.")
+    require(isinstance(result, tuple | list) and len(result) == 2, "Return two things: (grad_w, grad_b).",
+            "end with return w.grad, b.grad.")
+    grad_w, grad_b = result
+    require_tensor(grad_w, (d, 1), "grad_w")
+    require_tensor(grad_b, (1,), "grad_b")
+    w, b = weights.clone().requires_grad_(), bias.clone().requires_grad_()
+    mnist_loss(x @ w + b, y).backward()  # GD's gradient: all the images at once
+    grad_w, grad_b = grad_w.double(), grad_b.double()
+    if torch.allclose(grad_w, w.grad) and torch.allclose(grad_b, b.grad):
+        return (f"from {len(sizes)} mini-batches of {', '.join(map(str, sizes))} images you rebuilt the gradient "
+                f"of all {n}: GD's step, computed in chunks.")
+    mistakes = [(f"the sum of the {len(sizes)} mini-batches' gradients", batches, lambda m: 1.0),
+                ("the plain mean of the mini-batches' gradients, which counts each image of the short last batch "
+                 "more than the others", batches, lambda m: 1 / len(sizes)),
+                (f"{n} times too large: the sum of the images' slopes, not their mean", batches, lambda m: m),
+                ("the last mini-batch's share alone (was .grad zeroed, or were w and b made anew, for each?)",
+                 batches[-1:], lambda m: m / n)]
+    for mistake, some, scale in mistakes:
+        require(not torch.allclose(grad_w, _batch_gradients(some, weights, bias, scale)[0]),
+                f"Your gradient is {mistake}.", "each mini-batch's loss is the mean over its own images; what share "
+                "of the mean over all the images does it make up?")
+    raise ExerciseError("Your gradient differs from the one on all the images at once.\nHint: start from copies of "
+                        "weights and bias with requires_grad_(), call backward() on each mini-batch's weighted loss, "
+                        "and let .grad add them up.")

@@ -1,0 +1,119 @@
+"""Lesson 2's checkers accept a right answer, wait for the untouched stub and catch typical mistakes."""
+
+import pytest
+import torch
+
+from helpers.exercises import ExerciseError
+from helpers.exercises.baseline_and_linear_model import (
+    check_all_distances,
+    check_baseline_weights,
+    check_weighted_sums,
+    check_worst_mistakes,
+)
+from helpers.model import l2_distance
+
+
+def stub(*args):
+    raise NotImplementedError()
+
+
+# -- right answers, as in the lesson's solutions ------------------------------------------------------------
+
+
+def all_distances(a, b):
+    return ((a[:, None] - b[None]) ** 2).mean(-1).sqrt()
+
+
+def worst_mistakes(scores, y):
+    called_first, is_first = scores[:, 0] > 0, y[:, 0] == 1
+    worst_first = []
+    for mask in [is_first & ~called_first, ~is_first & called_first]:
+        indexes = mask.nonzero()[:, 0]
+        worst_first.append(indexes[scores[indexes, 0].abs().argsort(descending=True)])
+    return tuple(worst_first)
+
+
+def with_where(scores, y):
+    "Another right answer: torch.where on flat masks, and sort with the signs of the scores."
+    s, t = scores[:, 0], y[:, 0]
+    first = torch.where((t == 1) & (s <= 0))[0]
+    second = torch.where((t == 0) & (s > 0))[0]
+    return [first[s[first].argsort()], second[s[second].argsort(descending=True)]]
+
+
+def unsorted(scores, y):
+    called_first, is_first = scores[:, 0] > 0, y[:, 0] == 1
+    return (is_first & ~called_first).nonzero()[:, 0], (~is_first & called_first).nonzero()[:, 0]
+
+
+def weighted_sums(xb, weights, bias):
+    return (xb * weights[:, 0]).sum(1).view(-1, 1) + bias
+
+
+def baseline_weights(first, second):
+    n = len(first)
+    return (2 * (first - second) / n).view(-1, 1), ((second @ second - first @ first) / n).view(1)
+
+
+RIGHT = [(check_all_distances, all_distances), (check_worst_mistakes, worst_mistakes),
+         (check_weighted_sums, weighted_sums), (check_baseline_weights, baseline_weights)]
+
+
+@pytest.mark.parametrize("check, answer", RIGHT, ids=lambda v: getattr(v, "__name__", ""))
+def test_a_right_answer_passes(check, answer, capsys):
+    assert check(answer) is None
+    assert capsys.readouterr().out.startswith("Correct!")
+
+
+@pytest.mark.parametrize("check", [c for c, _ in RIGHT], ids=lambda c: c.__name__)
+def test_the_untouched_stub_is_not_done_yet(check, capsys):
+    assert check(stub) is None
+    assert capsys.readouterr().out.startswith("Not done yet:")
+
+
+def test_other_right_forms_pass(capsys):
+    check_worst_mistakes(with_where)
+    check_baseline_weights(lambda f, s: (baseline_weights(f, s)[0], baseline_weights(f, s)[1][0]))
+    assert capsys.readouterr().out.count("Correct!") == 2
+
+
+# -- plausible wrong answers ----------------------------------------------------------------------------------
+
+WRONG = [
+    (check_all_distances, lambda a, b: ((a[:, None] - b[None]) ** 2).mean(-1), "squares of"),
+    (check_all_distances, lambda a, b: ((b[:, None] - a[None]) ** 2).mean(-1).sqrt(), "one row per image of b"),
+    (check_all_distances, lambda a, b: ((a[:, None] - b[None]) ** 2).sum(-1).sqrt(), "number of pixels"),
+    (check_all_distances, lambda a, b: l2_distance(a, b), "error|shape"),  # no new dimension: fails to broadcast
+    (check_all_distances, lambda a, b: (a[:, None] - b[None]).abs().mean(-1), "some distances are wrong"),
+    (check_worst_mistakes, lambda s, y: worst_mistakes(s, y)[::-1], "swapped"),
+    (check_worst_mistakes, lambda s, y: worst_mistakes(s + 1e-9 * (s == 0), y), "exactly 0"),  # s >= 0: first digit
+    (check_worst_mistakes, lambda s, y: (((y == 1) & (s[:, 0] <= 0)).nonzero()[:, 0],  # (N, 1) & (N,): N x N
+                                         ((y == 0) & (s[:, 0] > 0)).nonzero()[:, 0]), "more than once"),
+    (check_worst_mistakes, unsorted, "wrong order"),
+    (check_worst_mistakes, lambda s, y: tuple(i.flip(0) for i in worst_mistakes(s, y)), "least confident"),
+    (check_worst_mistakes, lambda s, y: tuple(i[s[i, 0].argsort(descending=True)] for i in unsorted(s, y)),
+     "least confident"),  # sorted by the score, not its size: the 2s' negative scores come nearest 0 first
+    (check_worst_mistakes, lambda s, y: ((y[:, 0] == 1) & (s[:, 0] <= 0), (y[:, 0] == 0) & (s[:, 0] > 0)), "mask"),
+    (check_worst_mistakes, lambda s, y: ((y == 1) & (s <= 0)).nonzero(), "two tensors|shape"),
+    (check_worst_mistakes, lambda s, y: tuple(((y == v) & (s <= 0)).nonzero() for v in (1, 0)), "shape"),
+    (check_worst_mistakes, lambda s, y: tuple(m.nonzero()[:, 0] for m in ((y[:, 0] == 1) & (s[:, 0] > 0),
+                                                                         (y[:, 0] == 0) & (s[:, 0] <= 0))),
+     "some indexes are wrong"),  # the images called right
+    (check_weighted_sums, lambda xb, w, b: (xb * w[:, 0]).sum(1) + b, "flat list"),
+    (check_weighted_sums, lambda xb, w, b: (xb * w[:, 0]).sum(1).view(-1, 1), "bias is missing"),
+    (check_weighted_sums, lambda xb, w, b: (xb * w).sum(1).view(-1, 1) + b, "error"),  # the column against rows
+    (check_weighted_sums, lambda xb, w, b: (xb * w[:, 0]).mean(1).view(-1, 1) + b, "some predictions are wrong"),
+    (check_baseline_weights, lambda f, s: baseline_weights(s, f), "opposite"),
+    (check_baseline_weights,
+     lambda f, s: ((2 * (f - s)).view(-1, 1), (s @ s - f @ f).view(1)), "times too large"),
+    (check_baseline_weights, lambda f, s: (baseline_weights(f, s)[0], torch.zeros(1)), "bias is zero"),
+    (check_baseline_weights, lambda f, s: (((f - s) / len(f)).view(-1, 1), baseline_weights(f, s)[1]), "differs"),
+    (check_baseline_weights, lambda f, s: (2 * (f - s) / len(f), baseline_weights(f, s)[1]), "shape"),
+]
+
+
+@pytest.mark.parametrize("check, answer, says", WRONG, ids=[f"{c.__name__}-{i}" for i, (c, _, _) in enumerate(WRONG)])
+def test_a_typical_mistake_is_caught_with_a_hint(check, answer, says, capsys):
+    with pytest.raises(ExerciseError, match=f"(?is)({says}).*Hint:"):
+        check(answer)
+    assert "Correct" not in capsys.readouterr().out
