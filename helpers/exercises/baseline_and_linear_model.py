@@ -121,7 +121,8 @@ def check_weighted_sums(func):
                 "add the bias to every weighted sum.")
         require(torch.allclose(predictions, expected, atol=1e-4),
                 f"For {n} images of {pixels} pixels some predictions are wrong.",
-                "multiply each image's pixels by the weights (weights[:, 0] is a plain list), then add up each row.")
+                "multiply each image's pixels by the weights (weights[:, 0] is a flat tensor, one weight per pixel), "
+                "then add up each row.")
     return "each prediction is the image's pixels times the weights, added up, plus the bias: xb @ weights + bias."
 
 
