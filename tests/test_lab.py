@@ -107,17 +107,26 @@ def test_opening_and_saving_every_lesson_in_jupyterlab_leaves_it_unchanged(jupyt
     base, token, folder = jupyterlab
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
         for path in NOTEBOOKS:
             saved = folder / path.name
             before = saved.stat().st_mtime_ns
-            page.goto(f"{base}/lab/tree/{path.name}?token={token}")
-            page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]:visible').wait_for(timeout=120_000)
-            page.wait_for_timeout(1500)  # let the kernel's metadata arrive
-            tab = page.locator("#jp-main-dock-panel .lm-TabBar-tab.jp-mod-current")
+            # Each lesson alone (`reset`: no earlier tab restored), in a fresh page. A slow render on a busy machine
+            # can mark a tab modified once; a lesson that JupyterLab modifies is marked on both openings.
+            for attempt in range(2):
+                page = browser.new_page(viewport={"width": 1280, "height": 900})
+                page.goto(f"{base}/lab/tree/{path.name}?reset&token={token}")
+                page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]:visible').wait_for(timeout=120_000)
+                page.wait_for_timeout(1500)  # let the kernel's metadata arrive
+                tab = page.locator("#jp-main-dock-panel .lm-TabBar-tab.jp-mod-current")
+                dirty = "jp-mod-dirty" in (tab.get_attribute("class") or "")
+                if not dirty or attempt == 1:
+                    break
+                page.close(run_before_unload=False)
             if made_with_this_python(path):
-                assert "jp-mod-dirty" not in (tab.get_attribute("class") or ""), f"{path.name}: modified by opening it"
-            page.locator(".jp-Notebook:visible").click(position={"x": 5, "y": 5})
+                assert not dirty, f"{path.name}: modified by opening it"
+            notebook = page.locator(".jp-NotebookPanel:visible .jp-Notebook")
+            notebook.wait_for(state="visible", timeout=60_000)
+            notebook.click(position={"x": 5, "y": 5})
             page.keyboard.press("Control+s")
             for _ in range(100):
                 if saved.stat().st_mtime_ns != before:
@@ -130,5 +139,6 @@ def test_opening_and_saving_every_lesson_in_jupyterlab_leaves_it_unchanged(jupyt
                     if pair[0] != pair[1]]
             # Under another Python the version line changes only if the kernel's metadata arrived before the save.
             assert saved.read_text() in (expected, path.read_text()), f"{path.name}: saving changed it: {diff[:3]}"
+            page.close(run_before_unload=False)
         browser.close()
     assert nbformat.read(folder / NOTEBOOKS[0].name, as_version=4).metadata.kernelspec.name == "python3"
