@@ -24,21 +24,38 @@ class Stub(Exception):
     "Raised inside a checker when the learner's code is still the untouched stub."
 
 
-def attempt(func, *args, **kwargs):
-    "Call the learner's `func`; raise Stub if it is still the stub (NotImplementedError, or it returns ... or None)."
+def attempt(func, *args, returns=True):
+    """Call the learner's `func`; raise Stub if it is still the stub: it raises NotImplementedError, or returns `...`,
+    or returns None where it should return something (`returns=False`: a function whose job is a side effect)."""
     try:
-        result = func(*args, **kwargs)
+        result = func(*args)
     except NotImplementedError:
         raise Stub from None
-    if result is None or result is Ellipsis:
+    if result is Ellipsis or (returns and result is None):
         raise Stub
     return result
+
+
+def call(func, *args, hint, what="Your function", returns=True):
+    """attempt(func, *args, returns=returns), where any other error the learner's code raises becomes a wrong answer
+    that names `what` was called and what it raised, with `hint` (a string, or a function of the error giving one)."""
+    try:
+        return attempt(func, *args, returns=returns)
+    except (Stub, ExerciseError):
+        raise
+    except Exception as error:  # the learner's own code crashed
+        raise wrong(f"{what} raised {type(error).__name__}: {error}", hint(error) if callable(hint) else hint) from None
+
+
+def wrong(what, hint):
+    "The ExerciseError for a wrong answer: what is wrong, then a hint."
+    return ExerciseError(f"{what}\nHint: {hint}")
 
 
 def require(condition, what, hint):
     "Raise ExerciseError with `what` is wrong and a hint unless `condition` holds."
     if not condition:
-        raise ExerciseError(f"{what}\nHint: {hint}")
+        raise wrong(what, hint)
 
 
 def require_tensor(value, shape, name):

@@ -6,20 +6,14 @@ from a generator of its own so that the lesson's random numbers are left untouch
 
 import torch
 
-from helpers.exercises import ExerciseError, attempt, checker, require, require_tensor
+from helpers.exercises import call, checker, require, require_tensor, wrong
 
 
 def _generator(seed):
     return torch.Generator().manual_seed(seed)
 
 
-def _call(func, *args):
-    "attempt(func, *args), turning an error raised by PyTorch into a wrong answer with a hint about shapes."
-    try:
-        return attempt(func, *args)
-    except (RuntimeError, IndexError) as error:
-        raise ExerciseError(f"Your function raised an error: {error}\nHint: print the shape of every tensor in it, "
-                            "and line the shapes up from the right as broadcasting does.") from None
+SHAPE_HINT = "print the shape of every tensor in it, and line the shapes up from the right as broadcasting does."
 
 
 def _l2_table(a, b):
@@ -32,7 +26,7 @@ def check_all_distances(func):
     gen = _generator(1)
     for n, m, pixels in [(5, 3, 7), (4, 6, 784), (2, 1, 3)]:
         a, b = torch.rand(n, pixels, generator=gen), torch.rand(m, pixels, generator=gen)
-        table = _call(func, a, b)
+        table = call(func, a, b, hint=SHAPE_HINT)
         expected = _l2_table(a, b)
         require(not (isinstance(table, torch.Tensor) and tuple(table.shape) == (m, n) and n != m),
                 f"The table has shape {(m, n)}: one row per image of b.",
@@ -77,7 +71,7 @@ def check_worst_mistakes(func):
         y = (torch.rand(n, 1, generator=gen) < 0.5).float()
         scores = torch.randn(n, 1, generator=gen)
         scores[: n // 4] = 0.0  # some images exactly as near one average as the other
-        result = _call(func, scores, y)
+        result = call(func, scores, y, hint=SHAPE_HINT)
         require(isinstance(result, tuple | list) and len(result) == 2, "Return two tensors of indexes, not one thing.",
                 "end with `return first_called_second, second_called_first`.")
         got = [_indexes(result[0], "first result"), _indexes(result[1], "second result")]
@@ -91,16 +85,16 @@ def check_worst_mistakes(func):
             at_least = [m.nonzero()[:, 0].tolist() for m in _mistake_masks(scores, y, scores[:, 0] >= 0)]
             require(got != at_least, "Images with a score of exactly 0 are counted as called the first digit.",
                     "the first digit needs a positive score: nearer its average, not equally near.")
-            raise ExerciseError(f"For {n} fresh scores and targets some indexes are wrong.\n"
-                                "Hint: build two masks, `called_first` from the scores and `is_first` from y, and "
-                                "combine them with & and ~.")
+            raise wrong(f"For {n} fresh scores and targets some indexes are wrong.",
+                        "build two masks, `called_first` from the scores and `is_first` from y, and combine them "
+                        "with & and ~.")
         for found in result:
             sizes = scores[found, 0].abs()
             if len(sizes) > 1 and not bool((sizes[:-1] >= sizes[1:]).all()):
                 require(not bool((sizes[:-1] <= sizes[1:]).all()), "The least confident mistake comes first.",
                         "argsort(descending=True) puts the largest first.")
-                raise ExerciseError("The right images, in the wrong order.\n"
-                                    "Hint: order each list by the size of its scores, .abs(), largest first.")
+                raise wrong("The right images, in the wrong order.",
+                            "order each list by the size of its scores, .abs(), largest first.")
     return "masks, .nonzero() and .argsort() find each kind of mistake, the most confident first."
 
 
@@ -111,7 +105,7 @@ def check_weighted_sums(func):
     for n, pixels in [(6, 10), (3, 784)]:
         xb, weights = torch.rand(n, pixels, generator=gen), torch.randn(pixels, 1, generator=gen)
         bias = torch.randn(1, generator=gen)
-        predictions = _call(func, xb, weights, bias)
+        predictions = call(func, xb, weights, bias, hint=SHAPE_HINT)
         require(not (isinstance(predictions, torch.Tensor) and tuple(predictions.shape) == (n,)),
                 f"The predictions have shape {(n,)}: a flat list.",
                 "they must be a column (N, 1), like the targets; .view(-1, 1) makes one.")
@@ -137,7 +131,7 @@ def check_baseline_weights(func):
     for n, pixels in [(8, 12), (5, 784)]:
         first, second = torch.rand(pixels, generator=gen), torch.rand(pixels, generator=gen)
         xb = torch.rand(n, pixels, generator=gen)
-        result = _call(func, first, second)
+        result = call(func, first, second, hint=SHAPE_HINT)
         require(isinstance(result, tuple | list) and len(result) == 2, "Return two things: the weights and the bias.",
                 "end with `return weights, bias`.")
         weights, bias = result

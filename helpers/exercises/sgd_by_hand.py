@@ -4,30 +4,20 @@ contract in helpers/exercises/__init__.py."""
 
 import torch
 
-from helpers.exercises import ExerciseError, Stub, checker, require
+from helpers.exercises import call, checker, require, wrong
 from helpers.model import mnist_loss, train_epoch, validate_epoch
 
 IN_PLACE_HINT = ("change a parameter in place inside `with torch.no_grad():`, then zero its gradient; PyTorch "
                  "refuses an in-place change of a tensor that requires grad anywhere else.")
 
 
-def _wrong(what, hint):
-    "A wrong answer, said as `require` says it."
-    return ExerciseError(f"{what}\nHint: {hint}")
-
-
-def _call(func, *args):
-    "Call the learner's code: the stub becomes Stub, any other error an ExerciseError that says what was raised."
-    try:
-        result = func(*args)
-    except NotImplementedError:
-        raise Stub from None
-    except Exception as err:  # the learner's own error, passed on with a hint
-        hint = IN_PLACE_HINT if "in-place" in str(err) or "leaf" in str(err) else (
-            ".backward() needs a single number: add the squares up with .sum() first." if "scalar" in str(err) else
-            "read the error; print the tensors and their .grad inside your function to see where it goes wrong.")
-        raise _wrong(f"Your function raised {type(err).__name__}: {err}", hint) from None
-    return None if result is Ellipsis else result
+def _hint(err):
+    "A hint for an error the learner's training code raised."
+    if "in-place" in str(err) or "leaf" in str(err):
+        return IN_PLACE_HINT
+    if "scalar" in str(err):
+        return ".backward() needs a single number: add the squares up with .sum() first."
+    return "read the error; print the tensors and their .grad inside your function to see where it goes wrong."
 
 
 def _close(a, b):
@@ -60,9 +50,7 @@ def check_descend_to(func):
         n = int(torch.randint(2, 7, (1,)))
         c, start = torch.randn(n) * 2, torch.randn(n) * 2
         lr, steps = 0.05 + 0.2 * torch.rand(1).item(), int(torch.randint(3, 9, (1,)))
-        got = _call(func, c.clone(), start.clone(), lr, steps)
-        if got is None:
-            raise Stub
+        got = call(func, c.clone(), start.clone(), lr, steps, hint=_hint)
         require(isinstance(got, torch.Tensor) and got.shape == (n,),
                 f"For {n} numbers your function returned {type(got).__name__} "
                 f"{tuple(got.shape) if isinstance(got, torch.Tensor) else ''}, not a tensor of shape ({n},).",
@@ -80,7 +68,7 @@ def check_descend_to(func):
         ]:
             require(not torch.allclose(got, _reference_descent(c, start, lr, steps, **planted), rtol=1e-4, atol=1e-5),
                     what, hint)
-        raise _wrong(f"After {steps} steps at lr {lr:.3f} your x is not where gradient descent arrives.",
+        raise wrong(f"After {steps} steps at lr {lr:.3f} your x is not where gradient descent arrives.",
                      "each step: ((x - c) ** 2).sum().backward(), x -= lr * x.grad under torch.no_grad(), "
                      "then zero x.grad.")
     return "Every number moved towards its c, as gradient descent moves it, for three new c's."
@@ -137,7 +125,7 @@ def check_train_epoch_accumulating(func, x, y):
         def model(xb, weights=weights, bias=bias):
             return xb @ weights + bias
 
-        _call(func, model, batches, lr, [weights, bias], k)
+        call(func, model, batches, lr, [weights, bias], k, hint=_hint, returns=False)
         got = (weights.detach(), bias.detach())
         require(not torch.equal(got[0], start[0]), "The parameters did not move.",
                 "step every tensor in params in place (p -= lr * p.grad) under torch.no_grad().")
@@ -150,7 +138,7 @@ def check_train_epoch_accumulating(func, x, y):
             scale = {"k": k, "1/k": 1 / k}.get(planted.get("scale"), 1.0)
             other = _reference_accumulating(batches, start, lr, k, **{**planted, "scale": scale})
             require(not all(torch.allclose(a, b, atol=1e-6) for a, b in zip(got, other)), what, hint)
-        raise _wrong(f"With k = {k} and {n_batches} mini-batches, your parameters are not those of the rule.",
+        raise wrong(f"With k = {k} and {n_batches} mini-batches, your parameters are not those of the rule.",
                      "for each mini-batch: its loss and .backward(); after every k-th and after the last: "
                      "p -= lr * p.grad under torch.no_grad(), then zero p.grad.")
     return "One step after every k mini-batches and one after the last, each with the gradients added up."
@@ -213,9 +201,7 @@ def check_train_early(func, x, y, x_valid, y_valid, max_epochs=25, tries=12):
         def model(xb, weights=weights, bias=bias):
             return xb @ weights + bias
 
-        got = _call(func, model, batches, valid_batches, lr, max_epochs, [weights, bias], patience)
-        if got is None:
-            raise Stub
+        got = call(func, model, batches, valid_batches, lr, max_epochs, [weights, bias], patience, hint=_hint)
         got = [float(v) for v in got]
         want = _stop_after(history, patience, max_epochs)
         require(len(got) > 0, "Your function returned an empty list.", "append validate_epoch(...) after every epoch.")
@@ -233,7 +219,7 @@ def check_train_early(func, x, y, x_valid, y_valid, max_epochs=25, tries=12):
                  "early": "stop when patience epochs in a row have not beaten the best, not one epoch sooner."}
         planted = [n for n, m in MISTAKES.items() if _stop_after(history, patience, max_epochs, **m) == len(got)]
         when = "too many" if len(got) > want else "too few"
-        raise _wrong(f"With patience {patience} your loop trained {when} epochs ({len(got)}).",
+        raise wrong(f"With patience {patience} your loop trained {when} epochs ({len(got)}).",
                      hints[planted[0]] if planted else
                      "keep the best accuracy so far and a count of epochs in a row without beating it; reset the "
                      "count on a new best, and stop when it reaches patience.")

@@ -8,22 +8,24 @@ import math
 
 import torch
 
-from helpers.exercises import ExerciseError, Stub, attempt, checker, require, require_tensor
+from helpers.exercises import ExerciseError, call, checker, require, require_tensor
 from helpers.model import log_loss, mnist_loss
 
 SHAPE_HINT = "print the shape of every tensor you combine; a matrix product (N, a) @ (b, 1) needs a == b."
 
 
-def _call(func, *args, what, hint=SHAPE_HINT, grad_hint=None):
-    "Call the learner's func; a crash other than the stub becomes an ExerciseError that names what was called."
-    try:
-        return attempt(func, *args)
-    except (Stub, ExerciseError):
-        raise
-    except Exception as error:  # the learner's code crashed: say how, with a hint
-        if grad_hint and isinstance(error, RuntimeError) and "grad" in str(error):
-            hint = grad_hint  # backward() on tensors that do not ask for gradients, or a second backward()
-        raise ExerciseError(f"Calling {what} raised {type(error).__name__}: {error}\nHint: {hint}") from None
+def _grad_hint(hint, grad_hint):
+    "The hint for a crash: `grad_hint` when backward() was refused (tensors that do not ask for gradients)."
+    return lambda error: grad_hint if grad_hint and isinstance(error, RuntimeError) and "grad" in str(error) else hint
+
+
+def _two_gradients(result, d, how):
+    "The learner's (grad_w, grad_b): two tensors of shapes (d, 1) and (1,), in float64 to compare with autograd."
+    require(isinstance(result, tuple | list) and len(result) == 2, "Return two things: (grad_w, grad_b).", how)
+    grad_w, grad_b = result
+    require_tensor(grad_w, (d, 1), "grad_w")
+    require_tensor(grad_b, (1,), "grad_b")
+    return grad_w.double(), grad_b.double()
 
 
 @checker("write my_tanh_slope(t): the slope of tanh at z, written with t = tanh(z) alone.")
@@ -33,7 +35,7 @@ def check_tanh_slope(func):
     z[0, :3] = torch.tensor([0.0, 20.0, -20.0], dtype=torch.float64)
     t = z.tanh()
     with torch.no_grad():  # the learner gets t only: no z to differentiate
-        slope = _call(func, t.clone(), what="my_tanh_slope(t)")
+        slope = call(func, t.clone(), what="Calling my_tanh_slope(t)", hint=SHAPE_HINT)
     require_tensor(slope, z.shape, "my_tanh_slope(t)")
     leaf = z.clone().requires_grad_()
     leaf.tanh().sum().backward()
@@ -60,17 +62,13 @@ def check_log_loss_grad(func):
     yb[:2] = torch.tensor([[1.0], [0.0]], dtype=torch.float64)  # both digits present
     weights, bias = torch.randn(d, 1, dtype=torch.float64), torch.randn(1, dtype=torch.float64)
     with torch.no_grad():  # by hand: autograd records nothing in here
-        result = _call(func, xb, yb, weights.clone(), bias.clone(), what="my_log_loss_grad on 37 images of 12 pixels",
-                       hint="compute the gradient from your formula: the checker runs your function under "
-                       "torch.no_grad(), where .backward() cannot work. And " + SHAPE_HINT)
-    require(isinstance(result, tuple | list) and len(result) == 2, "Return two things: (grad_w, grad_b).",
-            "end with return grad_w, grad_b.")
-    grad_w, grad_b = result
-    require_tensor(grad_w, (d, 1), "grad_w")
-    require_tensor(grad_b, (1,), "grad_b")
+        result = call(func, xb, yb, weights.clone(), bias.clone(),
+                      what="Calling my_log_loss_grad on 37 images of 12 pixels",
+                      hint="compute the gradient from your formula: the checker runs your function under "
+                      "torch.no_grad(), where .backward() cannot work. And " + SHAPE_HINT)
+    grad_w, grad_b = _two_gradients(result, d, "end with return grad_w, grad_b.")
     w, b = weights.clone().requires_grad_(), bias.clone().requires_grad_()
     log_loss(xb @ w + b, yb).backward()
-    grad_w, grad_b = grad_w.double(), grad_b.double()
     if torch.allclose(grad_w, w.grad) and torch.allclose(grad_b, b.grad):
         s = torch.sigmoid(torch.tensor(-6.0)).item()  # a 2 confidently called a 9, at z = -6
         return (f"your gradient matches autograd's. A 2 called a 9 at z = -6 pulls on z with {1 - s:.4f} under log "
@@ -102,7 +100,8 @@ def check_differences(func):
         return f(moved)
 
     before, h = w.clone(), 1e-2
-    results = [_call(func, f, w, j, h, what=f"my_differences(f, w, {j}, {h})") for j in range(len(w))]
+    results = [call(func, f, w, j, h, what=f"Calling my_differences(f, w, {j}, {h})", hint=SHAPE_HINT)
+               for j in range(len(w))]
     require(torch.equal(w, before), "Your function changed w itself.",
             "nudge copies (w.clone()), so that the parameters are left as they were.")
     require(all(isinstance(r, tuple | list) and len(r) == 2 for r in results),
@@ -144,17 +143,13 @@ def check_full_gradient(func):
     y = (torch.rand(n, 1) > 0.5).double()
     weights, bias = torch.randn(d, 1, dtype=torch.float64) * 0.3, torch.randn(1, dtype=torch.float64) * 0.3
     batches = list(zip(x.split(sizes), y.split(sizes)))
-    result = _call(func, batches, weights.clone(), bias.clone(), what=f"my_full_gradient on mini-batches of {sizes}",
-                   grad_hint="backward() needs tensors that ask for gradients: start from "
-                   "weights.clone().requires_grad_() and the same for bias, and read their .grad at the end.")
-    require(isinstance(result, tuple | list) and len(result) == 2, "Return two things: (grad_w, grad_b).",
-            "end with return w.grad, b.grad.")
-    grad_w, grad_b = result
-    require_tensor(grad_w, (d, 1), "grad_w")
-    require_tensor(grad_b, (1,), "grad_b")
+    grad_hint = ("backward() needs tensors that ask for gradients: start from weights.clone().requires_grad_() and "
+                 "the same for bias, and read their .grad at the end.")
+    result = call(func, batches, weights.clone(), bias.clone(),
+                  what=f"Calling my_full_gradient on mini-batches of {sizes}", hint=_grad_hint(SHAPE_HINT, grad_hint))
+    grad_w, grad_b = _two_gradients(result, d, "end with return w.grad, b.grad.")
     w, b = weights.clone().requires_grad_(), bias.clone().requires_grad_()
     mnist_loss(x @ w + b, y).backward()  # GD's gradient: all the images at once
-    grad_w, grad_b = grad_w.double(), grad_b.double()
     if torch.allclose(grad_w, w.grad) and torch.allclose(grad_b, b.grad):
         return (f"from {len(sizes)} mini-batches of {', '.join(map(str, sizes))} images you rebuilt the gradient "
                 f"of all {n}: GD's step, computed in chunks.")
