@@ -5,11 +5,11 @@
 #   make notebooks  re-run every notebook and store its outputs (after changing a notebook or a helper)
 #   make bench      measure the course's speed and accuracy (benchmarks/bench.py)
 #   make portable   strict nbval with the processor's vector instructions capped (another processor's arithmetic)
-#   make robust     every notebook for seeds 0, 1, 2, natively and capped, for 3s and 7s, and on other data:
+#   make robust     every notebook for seeds 0, 1, 2, natively and capped, for 3s and 7s, on other data and on twice the data:
 #                   every cell runs, every assert holds
-#   make experiments  the lessons' experiments (baseline, GD/SGD, log loss, lesson 7's settings, lesson 9's CNN) over
+#   make experiments  the lessons' experiments (baseline, GD/SGD, log loss, lesson 8's settings, lesson 10's CNN) over
 #                   seeds on the official MNIST test set: writes benchmarks/measured/experiments*.json, which lessons 4,
-#                   5, 7 and 9 quote
+#                   5, 8 and 10 quote
 #   make mutations  plant known bugs in helpers/ and benchmarks/ one at a time: the unit tests must catch each
 #   make doctor     check this environment: Python, the pinned packages, the device, the cache, the data
 #   make publish COURSE_REPO=https://github.com/OWNER/REPO COURSE_REF=v1.0
@@ -54,6 +54,8 @@ robust: $(STAMP)
 	$(BIN)/python -m tools.robust
 	$(BIN)/python -m tools.robust --seeds 42 --variants native --digits 3,7
 	$(BIN)/python -m tools.robust --seeds 42 --variants native --source other
+	@if [ -d ../shared/data/mnist ]; then $(BIN)/python -m tools.robust --seeds 42 --variants native --source larger; \
+	else echo 'make robust: SKIPPED the run on twice the data: it is built from ../shared/data/mnist, which is absent'; fi
 
 mutations: $(STAMP)
 	$(BIN)/python -m tools.mutations
@@ -95,9 +97,9 @@ bench: $(STAMP)
 EXPERIMENT = $(BIN)/python benchmarks/experiments.py --mnist-test $(or $(MNIST_TEST),$(error make experiments needs the official MNIST test set: MNIST_TEST=DIR))
 
 experiments: $(STAMP)
-	$(EXPERIMENT) --only baseline loss gd --seeds 0 1 2 3 4 42
+	$(EXPERIMENT) --only baseline loss loss_pair gd --seeds 0 1 2 3 4 42
 	$(EXPERIMENT) --only two_layer --seeds 0 1 2 3 4
-	$(EXPERIMENT) --only cnn --seeds 0 1 2
+	$(EXPERIMENT) --only cnn cnn_init --seeds 0 1 2
 	COURSE_DIGITS=3,7 $(EXPERIMENT) --only loss gd --seeds 0 1 2 42
 
 clean:

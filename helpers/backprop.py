@@ -1,12 +1,14 @@
-"""Backpropagation by hand (lesson 8): the two-layer network's gradients without autograd, and a tiny autograd engine.
+"""Backpropagation by hand (lesson 9): the two-layer network's gradients without autograd, and a tiny autograd engine.
 
 `forward_two_layer` runs lesson 7's network and the mnist loss, keeping what it computes on the way;
 `backward_two_layer` goes back through those results with the chain rule, in matrix form, to every gradient.
-`Scalar` is an automatic-differentiation engine for single numbers: each value remembers the values it was made from
-and how to pass a gradient back to them; `topological_order` lists the values so that each comes after the values it
-was made from, and `draw_graph` draws them.
+`Scalar` is an automatic-differentiation engine for single numbers, after the design of Andrej Karpathy's micrograd
+(https://github.com/karpathy/micrograd), in our own code: each value remembers the values it was made from and how to
+pass a gradient back to them; its operations are functions given to the class one at a time; `topological_order`
+lists the values so that each comes after the values it was made from, `backward` walks that list in reverse, and
+`draw_graph` (a drawing utility, not taught) draws them.
 
-Every function and class here is written out in 08_backprop_by_hand.ipynb first (see TAUGHT_IN).
+Every function and class here but `draw_graph` is written out in 09_backprop_by_hand.ipynb first (see TAUGHT_IN).
 """
 
 import math
@@ -19,11 +21,19 @@ from helpers.nets import relu
 
 # Functions that a notebook teaches, and the notebook that teaches them (tests/test_teaching_cells.py).
 TAUGHT_IN = {
-    "forward_two_layer": "08_backprop_by_hand.ipynb",
-    "backward_two_layer": "08_backprop_by_hand.ipynb",
-    "Scalar": "08_backprop_by_hand.ipynb",
-    "topological_order": "08_backprop_by_hand.ipynb",
-    "draw_graph": "08_backprop_by_hand.ipynb",
+    "forward_two_layer": "09_backprop_by_hand.ipynb",
+    "backward_two_layer": "09_backprop_by_hand.ipynb",
+    "Scalar": "09_backprop_by_hand.ipynb",
+    "scalar_add": "09_backprop_by_hand.ipynb",
+    "scalar_mul": "09_backprop_by_hand.ipynb",
+    "topological_order": "09_backprop_by_hand.ipynb",
+    "backward": "09_backprop_by_hand.ipynb",
+    "unary_op": "09_backprop_by_hand.ipynb",
+    "scalar_relu": "09_backprop_by_hand.ipynb",
+    "scalar_sigmoid": "09_backprop_by_hand.ipynb",
+    "scalar_neg": "09_backprop_by_hand.ipynb",
+    "scalar_sub": "09_backprop_by_hand.ipynb",
+    "scalar_rsub": "09_backprop_by_hand.ipynb",
 }
 
 
@@ -33,8 +43,8 @@ TAUGHT_IN = {
 def forward_two_layer(xb, yb, params):
     """The forward pass of lesson 7's network and the mnist loss, without autograd: (loss, cache).
 
-    The cache keeps what the backward pass needs: z1 (the hidden sums before the ReLU), h (after it) and s (the
-    predictions after the sigmoid).
+    The cache keeps what the backward pass needs besides the parameters and the mini-batch itself (xb gives w1's
+    gradient): z1 (the hidden sums before the ReLU), h (after it) and s (the predictions after the sigmoid).
     """
     w1, b1, w2, b2 = params
     with torch.no_grad():
@@ -48,10 +58,7 @@ def forward_two_layer(xb, yb, params):
 
 
 def backward_two_layer(xb, yb, params, cache):
-    """The backward pass: the chain rule from the loss back to every parameter, without autograd.
-
-    Returns the gradients [gw1, gb1, gw2, gb2], each of the same shape as its parameter.
-    """
+    "The chain rule from the loss back to every parameter, without autograd: [gw1, gb1, gw2, gb2], shaped as params."
     w2 = params[2]  # the only parameter the backward pass needs
     z1, h, s = cache["z1"], cache["h"], cache["s"]
     with torch.no_grad():
@@ -65,12 +72,12 @@ def backward_two_layer(xb, yb, params, cache):
     return [gw1, gb1, gw2, gb2]
 
 
-# -- a tiny automatic-differentiation engine ----------------------------------------------------------------
+# -- a tiny automatic-differentiation engine (after Karpathy's micrograd, written our own way) ----------------
 
 
 class Scalar:
     """One number in a computation: its value, its gradient, the values it was made from and how to pass a gradient
-    back to them. It knows +, -, * (a plain number on either side too), ** a plain number, exp, sigmoid and relu."""
+    back to them. Its operations are functions written one at a time below, then given to the class."""
 
     def __init__(self, data, parents=(), op="", label=""):
         self.data = float(data)
@@ -83,79 +90,37 @@ class Scalar:
     def __repr__(self):
         return f"Scalar({self.label or self.op or 'number'}: data={self.data:.4g}, grad={self.grad:.4g})"
 
-    def __add__(self, other):
-        other = other if isinstance(other, Scalar) else Scalar(other)
-        out = Scalar(self.data + other.data, (self, other), "+")
 
-        def pass_back():
-            self.grad += out.grad  # d(a + b)/da = 1
-            other.grad += out.grad  # d(a + b)/db = 1
-        out.pass_back = pass_back
-        return out
+def scalar_add(a, b):
+    "a + b (b may be a plain number). Both local slopes are 1: each parent gets the result's gradient unchanged."
+    b = b if isinstance(b, Scalar) else Scalar(b)
+    out = Scalar(a.data + b.data, (a, b), "+")
 
-    def __mul__(self, other):
-        other = other if isinstance(other, Scalar) else Scalar(other)
-        out = Scalar(self.data * other.data, (self, other), "*")
+    def pass_back():
+        a.grad += out.grad  # += : a value used twice collects a share from each use
+        b.grad += out.grad
 
-        def pass_back():
-            self.grad += other.data * out.grad  # d(a * b)/da = b
-            other.grad += self.data * out.grad  # d(a * b)/db = a
-        out.pass_back = pass_back
-        return out
+    out.pass_back = pass_back
+    return out
 
-    def __pow__(self, power):
-        assert isinstance(power, int | float), "the power must be a plain number"
-        out = Scalar(self.data**power, (self,), f"**{power}")
 
-        def pass_back():
-            self.grad += power * self.data ** (power - 1) * out.grad  # d(a**p)/da = p * a**(p - 1)
-        out.pass_back = pass_back
-        return out
+Scalar.__add__ = Scalar.__radd__ = scalar_add  # a + b, and 2 + a
 
-    def exp(self):
-        out = Scalar(math.exp(self.data), (self,), "exp")
 
-        def pass_back():
-            self.grad += out.data * out.grad  # the slope of e**a is e**a itself
-        out.pass_back = pass_back
-        return out
+def scalar_mul(a, b):
+    "a * b (b may be a plain number). The local slope for each parent is the other factor."
+    b = b if isinstance(b, Scalar) else Scalar(b)
+    out = Scalar(a.data * b.data, (a, b), "*")
 
-    def sigmoid(self):
-        out = Scalar(1 / (1 + math.exp(-self.data)), (self,), "sigmoid")
+    def pass_back():
+        a.grad += b.data * out.grad
+        b.grad += a.data * out.grad
 
-        def pass_back():
-            self.grad += out.data * (1 - out.data) * out.grad  # lesson 5: s * (1 - s)
-        out.pass_back = pass_back
-        return out
+    out.pass_back = pass_back
+    return out
 
-    def relu(self):
-        out = Scalar(max(self.data, 0.0), (self,), "relu")
 
-        def pass_back():
-            self.grad += (1.0 if self.data > 0 else 0.0) * out.grad  # slope 1 where positive, else 0
-        out.pass_back = pass_back
-        return out
-
-    def __neg__(self):  # -a
-        return self * -1
-
-    def __sub__(self, other):  # a - b
-        return self + (-other)
-
-    def __radd__(self, other):  # number + a
-        return self + other
-
-    def __rsub__(self, other):  # number - a
-        return (-self) + other
-
-    def __rmul__(self, other):  # number * a
-        return self * other
-
-    def backward(self):
-        "Fill in the .grad of every value this one was computed from: how this value changes with each of them."
-        self.grad = 1.0  # d(self)/d(self)
-        for value in reversed(topological_order(self)):
-            value.pass_back()
+Scalar.__mul__ = Scalar.__rmul__ = scalar_mul  # a * b, and 2 * a
 
 
 def topological_order(root):
@@ -171,6 +136,62 @@ def topological_order(root):
 
     visit(root)
     return order
+
+
+def backward(root):
+    """Fill in how `root` changes with every value it was computed from. The results in between start again from 0;
+    the values made from nothing (inputs, parameters) add to the gradient they already hold, as PyTorch's do."""
+    order = topological_order(root)
+    for value in order:
+        if value.parents:
+            value.grad = 0.0  # a result: recomputed from scratch
+    root.grad = 1.0  # d(root)/d(root)
+    for value in reversed(order):  # each value after every value made from it
+        value.pass_back()
+
+
+Scalar.backward = backward
+
+
+def unary_op(a, value, slope, op):
+    "A Scalar made from `a` alone, holding `value`; pass_back hands `a` the result's gradient times `slope`."
+    out = Scalar(value, (a,), op)
+
+    def pass_back():
+        a.grad += slope * out.grad
+
+    out.pass_back = pass_back
+    return out
+
+
+def scalar_relu(a):
+    "max(a, 0): slope 1 where a is positive, else 0."
+    return unary_op(a, max(a.data, 0.0), 1.0 if a.data > 0 else 0.0, "relu")
+
+
+def scalar_sigmoid(a):
+    "1 / (1 + e**-a): slope s * (1 - s), lesson 5."
+    s = 1 / (1 + math.exp(-a.data))
+    return unary_op(a, s, s * (1 - s), "sigmoid")
+
+
+def scalar_neg(a):
+    "-a, which is a * -1."
+    return scalar_mul(a, -1.0)
+
+
+def scalar_sub(a, b):
+    "a - b, which is a + (-b)."
+    return scalar_add(a, -b)
+
+
+def scalar_rsub(a, b):
+    "b - a, for a plain number b: (-a) + b."
+    return scalar_add(scalar_neg(a), b)
+
+
+Scalar.relu, Scalar.sigmoid = scalar_relu, scalar_sigmoid
+Scalar.__neg__, Scalar.__sub__, Scalar.__rsub__ = scalar_neg, scalar_sub, scalar_rsub
 
 
 def draw_graph(root):

@@ -1,6 +1,6 @@
-"""Looking inside a trained model (lesson 7): weights as images, hidden activations, mistakes, confusion matrix.
+"""Looking inside a trained model (lesson 8): weights as images, hidden activations, mistakes, confusion matrix.
 
-Every function here is written out in lesson 7 first (see TAUGHT_IN); lesson 9 imports them from here.
+Every function here is written out in lesson 8 first (see TAUGHT_IN); lesson 10 imports them from here.
 """
 
 import matplotlib.pyplot as plt
@@ -12,22 +12,17 @@ from helpers.model import check_shapes
 
 # Functions that a notebook teaches, and the notebook that teaches them (tests/test_teaching_cells.py).
 TAUGHT_IN = {
-    "show_weights": "07_relu_network.ipynb",
-    "predict": "07_relu_network.ipynb",
-    "hidden_activations": "07_relu_network.ipynb",
-    "show_activations": "07_relu_network.ipynb",
-    "find_mistakes": "07_relu_network.ipynb",
-    "confusion_matrix": "07_relu_network.ipynb",
+    "show_weights": "08_inside_the_network.ipynb",
+    "predict": "08_inside_the_network.ipynb",
+    "hidden_activations": "08_inside_the_network.ipynb",
+    "show_activations": "08_inside_the_network.ipynb",
+    "find_mistakes": "08_inside_the_network.ipynb",
+    "confusion_matrix": "08_inside_the_network.ipynb",
 }
 
 
 def show_weights(weights, ncols=10, titles=None, size=1.1, shared=False):
-    """Draw each row of `weights` (units, 784) as a 28x28 image `size` inches wide, in rows of `ncols`.
-
-    Red pixels have positive weights (ink there raises the unit's sum), blue ones negative; white is 0. Each image
-    has its own colour scale, symmetric around 0, unless shared=True: then all share one, shown by a colour bar.
-    Returns the grid of axes (rows, ncols).
-    """
+    "Draw each row (784 weights) as a 28x28 picture, red > 0, blue < 0; one colour scale each unless shared; the axes."
     images = weights.detach().cpu().view(-1, 28, 28)
     nrows = (len(images) + ncols - 1) // ncols
     fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, (size + 0.1) * nrows), squeeze=False)

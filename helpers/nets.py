@@ -1,8 +1,10 @@
-"""Networks with more than one layer (lessons 7 and 9): the ReLU, a two-layer network, random shifts, a small CNN.
+"""Networks with more than one layer (lessons 7, 8 and 10): the ReLU, a two-layer network, random shifts, a small CNN.
 
 Every function and class here is written out in a notebook first (see TAUGHT_IN); the benchmark and later cells
 import them from here, with the recipes (the hyperparameters the notebooks use) below.
 """
+
+import math
 
 import torch
 import torch.nn.functional as F
@@ -15,20 +17,21 @@ TAUGHT_IN = {
     "relu": "07_relu_network.ipynb",
     "init_two_layer": "07_relu_network.ipynb",
     "simple_net": "07_relu_network.ipynb",
-    "make_dls": "07_relu_network.ipynb",
-    "RandomShift": "07_relu_network.ipynb",
-    "two_layer_net": "07_relu_network.ipynb",
-    "train_two_layer": "07_relu_network.ipynb",
-    "simple_cnn": "09_going_deeper.ipynb",
-    "train_cnn": "09_going_deeper.ipynb",
+    "rings": "07_relu_network.ipynb",
+    "make_dls": "08_inside_the_network.ipynb",
+    "RandomShift": "08_inside_the_network.ipynb",
+    "two_layer_net": "08_inside_the_network.ipynb",
+    "train_two_layer": "08_inside_the_network.ipynb",
+    "simple_cnn": "10_going_deeper.ipynb",
+    "train_cnn": "10_going_deeper.ipynb",
 }
 
-# Lesson 7: the recipe of the two-layer network that the Learner trains, chosen on the embedded validation set over
+# Lesson 8: the recipe of the two-layer network that the Learner trains, chosen on the embedded validation set over
 # five seeds: 100 hidden units, each training image moved by up to 2 pixels at random, plain SGD on mnist_loss with a
 # learning rate that falls in a straight line from lr to 0 (a constant rate ends wherever its last big step lands).
 TWO_LAYER_RECIPE = {"hidden": 100, "shift": 2, "lr": 4.0, "batch_size": 64, "epochs": 80}
 
-# Lesson 9: the recipe of the small convolutional network.
+# Lesson 10: the recipe of the small convolutional network.
 CNN_RECIPE = {"channels": (8, 16, 32, 64), "shift": 2, "lr": 1e-2, "batch_size": 64, "epochs": 35}
 
 
@@ -56,7 +59,7 @@ def simple_net(xb, params):
     return linear1(hidden, w2, b2)
 
 
-# -- lesson 7: the same with PyTorch and fastai -------------------------------------------------------------
+# -- lesson 8: the same with PyTorch and fastai -------------------------------------------------------------
 
 
 def make_dls(x, y, x_valid, y_valid, batch_size=64, device="cpu"):
@@ -96,7 +99,7 @@ def two_layer_net(hidden=100, shift=0):
 def train_two_layer(x, y, x_valid, y_valid, device="cpu", hidden=TWO_LAYER_RECIPE["hidden"],
                     shift=TWO_LAYER_RECIPE["shift"], lr=TWO_LAYER_RECIPE["lr"],
                     batch_size=TWO_LAYER_RECIPE["batch_size"], epochs=TWO_LAYER_RECIPE["epochs"], falling=True):
-    """Lesson 7's recipe in one call: the two-layer net trained by the Learner with SGD, lr falling to 0 (constant if
+    """Lesson 8's recipe in one call: the two-layer net trained by the Learner with SGD, lr falling to 0 (constant if
     falling=False); the Learner."""
     import fastai.callback.progress  # noqa: F401 (it gives the Learner `no_bar`)
     from fastai.callback.schedule import ParamScheduler, SchedLin
@@ -111,7 +114,7 @@ def train_two_layer(x, y, x_valid, y_valid, device="cpu", hidden=TWO_LAYER_RECIP
     return learn
 
 
-# -- lesson 9: a small convolutional network ----------------------------------------------------------------
+# -- lesson 10: a small convolutional network ----------------------------------------------------------------
 
 
 def simple_cnn(channels=CNN_RECIPE["channels"], shift=CNN_RECIPE["shift"], norm=True):
@@ -133,11 +136,9 @@ def simple_cnn(channels=CNN_RECIPE["channels"], shift=CNN_RECIPE["shift"], norm=
 def train_cnn(x, y, x_valid, y_valid, device="cpu", channels=CNN_RECIPE["channels"], shift=CNN_RECIPE["shift"],
               lr=CNN_RECIPE["lr"], batch_size=CNN_RECIPE["batch_size"], epochs=CNN_RECIPE["epochs"], norm=True,
               adam=True, one_cycle=True):
-    """Lesson 9's recipe in one call: the small CNN trained by the Learner, by default with batch normalisation, Adam
-    and the one-cycle schedule; norm=False, adam=False (plain SGD) and one_cycle=False (a constant rate) take each
-    of them away. Returns the Learner."""
-    import fastai.callback.progress  # noqa: F401 (it gives the Learner `no_bar`)
-    import fastai.callback.schedule  # noqa: F401 (it gives the Learner `fit_one_cycle`)
+    """Lesson 10's CNN trained by the Learner, by default with batch normalisation, Adam and the one-cycle schedule;
+    norm=False, adam=False (plain SGD) and one_cycle=False (a constant rate) take each away. Returns the Learner."""
+    from fastai.callback import progress, schedule  # noqa: F401 (they give the Learner no_bar and fit_one_cycle)
     from fastai.learner import Learner
     from fastai.optimizer import SGD, Adam
 
@@ -145,8 +146,16 @@ def train_cnn(x, y, x_valid, y_valid, device="cpu", channels=CNN_RECIPE["channel
     learn = Learner(dls, simple_cnn(channels, shift, norm), opt_func=Adam if adam else SGD, loss_func=mnist_loss,
                     metrics=batch_accuracy)
     with learn.no_bar(), learn.no_logging():
-        if one_cycle:
-            learn.fit_one_cycle(epochs, lr)
-        else:
-            learn.fit(epochs, lr)
+        learn.fit_one_cycle(epochs, lr) if one_cycle else learn.fit(epochs, lr)
     return learn
+
+
+# -- lesson 7: points in a plane (lesson 9 trains its scalar engine on them) ----------------------------------
+
+
+def rings(n, noise=0.15):
+    "n points in the plane: label 1 near a circle of radius 1, label 0 near a circle of radius 2 around it."
+    inner = torch.arange(n) % 2 == 0
+    angle = torch.rand(n) * 2 * math.pi
+    radius = torch.where(inner, 1.0, 2.0) + noise * torch.randn(n)
+    return torch.stack([radius * angle.cos(), radius * angle.sin()], 1), inner.float().view(-1, 1)

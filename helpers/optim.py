@@ -33,9 +33,10 @@ class BasicOptim:
         self.params, self.lr = list(params), lr
 
     def step(self):
-        "Move each parameter by -lr times its gradient, in place, with the same call as fastai's SGD."
-        for p in self.params:
-            p.data.add_(p.grad, alpha=-self.lr)
+        "Move each parameter by -lr times its gradient, in place and unrecorded by autograd: lesson 4's step."
+        with torch.no_grad():
+            for p in self.params:
+                p -= self.lr * p.grad
 
     def zero_grad(self):
         "Set every gradient back to zero, ready for the next mini-batch."

@@ -296,3 +296,19 @@ def plot_valley(loss, path, centre, span=(1.5, 2.0), n=80):
     ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1))  # beside the plot, never over the path
     fig.tight_layout()
     return ax
+
+
+def plot_boundary(score, points, labels, title=None, lim=3.0, n=121, ax=None):
+    """Lesson 9: shade the plane by a model's answer, `score(spots) > 0` for "inner" (light red) else "outer" (light
+    blue), for spots (K, 2) on a grid from -lim to lim, and draw the points coloured by their labels (red: 1)."""
+    grid = torch.linspace(-lim, lim, n, dtype=torch.float64)
+    grid_y, grid_x = torch.meshgrid(grid, grid, indexing="ij")
+    spots = torch.stack([grid_x.flatten(), grid_y.flatten()], 1)
+    says_inner = (score(spots).reshape(n, n) > 0).double()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4, 4))
+    ax.contourf(grid.tolist(), grid.tolist(), says_inner.tolist(), levels=[-0.5, 0.5, 1.5],
+                colors=["#cfe2f3", "#f4cccc"])
+    ax.scatter(points[:, 0].tolist(), points[:, 1].tolist(), c=labels.flatten().tolist(), cmap="bwr", s=8)
+    ax.set(title=title, aspect="equal")
+    return ax

@@ -136,16 +136,17 @@ def test_hand_written_loop_optimiser_and_learner_end_with_identical_weights(sets
 
 @pytest.mark.parametrize("lr", [0.3, 3.0])
 @pytest.mark.parametrize("sets", ["random_sets", "digit_sets"])
-def test_learner_steps_exactly_like_basic_optim_at_any_learning_rate(sets, lr, request):
-    "Not powers of two: lesson 4's `p -= g * lr` may round differently from `add_` (by processor); the rest agree."
+def test_learner_steps_exactly_like_fastai_sgd_at_any_learning_rate(sets, lr, request):
+    """Not powers of two: lesson 4's `p -= lr * g` (BasicOptim's step) may round differently from fastai's `add_`
+    (by processor); the SGD loop and the Learner, which make the same call, agree exactly."""
     sets = request.getfixturevalue(sets)
     epochs, bs = 2, 64
-    ours = with_optimiser(sets, lr, epochs, bs, BasicOptim)
+    fastai_sgd = with_optimiser(sets, lr, epochs, bs, SGD)
     learn, _ = learner(sets, lr, epochs, bs)
-    assert_same(ours, with_optimiser(sets, lr, epochs, bs, SGD), f"BasicOptim against fastai's SGD at lr={lr}")
-    assert_same(ours, flat(learn.model.weight, learn.model.bias), f"BasicOptim against the Learner at lr={lr}")
-    hand = by_hand(sets, lr, 1, bs)  # one epoch: a handful of steps, each differing at most in the last bit
-    assert (hand - with_optimiser(sets, lr, 1, bs, BasicOptim)).abs().max().item() <= 1e-6
+    assert_same(fastai_sgd, flat(learn.model.weight, learn.model.bias), f"fastai's SGD against the Learner at lr={lr}")
+    ours = with_optimiser(sets, lr, 1, bs, BasicOptim)  # one epoch: a handful of steps, each off at most a last bit
+    assert torch.equal(ours, by_hand(sets, lr, 1, bs)), "BasicOptim's step is lesson 4's step"
+    assert (ours - with_optimiser(sets, lr, 1, bs, SGD)).abs().max().item() <= 1e-6
 
 
 @pytest.mark.parametrize("sets", ["random_sets", "digit_sets"])

@@ -103,6 +103,8 @@ WRONG = [
     (check_weighted_sums, lambda xb, w, b: (xb * w[:, 0]).sum(1).view(-1, 1), "bias is missing"),
     (check_weighted_sums, lambda xb, w, b: (xb * w).sum(1).view(-1, 1) + b, "error"),  # the column against rows
     (check_weighted_sums, lambda xb, w, b: (xb * w[:, 0]).mean(1).view(-1, 1) + b, "some predictions are wrong"),
+    (check_weighted_sums, lambda xb, w, b: xb @ w + b, "multiplies matrices"),  # the exercise asks for no @
+    (check_weighted_sums, lambda xb, w, b: torch.matmul(xb, w) + b, "multiplies matrices"),
     (check_baseline_weights, lambda f, s: baseline_weights(s, f), "opposite"),
     (check_baseline_weights,
      lambda f, s: ((2 * (f - s)).view(-1, 1), (s @ s - f @ f).view(1)), "times too large"),

@@ -44,14 +44,14 @@ def digits(embedded):
 
 @pytest.fixture(scope="module")
 def two_layer(digits):
-    "The two-layer network trained with lesson 7's recipe, as its Learner."
+    "The two-layer network trained with lesson 8's recipe, as its Learner."
     seed_everything()
     return train_two_layer(*digits, **TWO_LAYER_RECIPE)
 
 
 @pytest.fixture(scope="module")
 def cnn(digits):
-    "The small CNN trained with lesson 9's recipe, as its Learner."
+    "The small CNN trained with lesson 10's recipe, as its Learner."
     seed_everything()
     return train_cnn(*digits, **CNN_RECIPE)
 

@@ -20,21 +20,11 @@ def code_cells(path):
     return [c for c in cells if c["cell_type"] == "code" and "".join(c["source"]).strip()]
 
 
-# Lessons 6 to 9 are cut to the budgets and given exercises that make the learner write code next (issue 22); until
-# then their checks are expected to fail, and strictly: a lesson that meets them must leave this list.
-NOT_YET = {"06", "07", "08", "09"}
-
-
-def lesson_params(not_yet=NOT_YET):
-    return [pytest.param(p, marks=pytest.mark.xfail(strict=True, reason="not yet rewritten (issue 22)"))
-            if p.name[:2] in not_yet else p for p in NOTEBOOKS]
-
-
 def markdown_words(cells):
     return sum(len("".join(c["source"]).split()) for c in cells if c["cell_type"] == "markdown")
 
 
-@pytest.mark.parametrize("path", lesson_params(), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_a_lesson_is_20_to_40_minutes_of_reading(path):
     "At most 3,500 words of prose and 60 cells; no code cell but the set-up cell longer than 15 lines."
     cells = json.loads(path.read_text())["cells"]
@@ -53,7 +43,7 @@ def exercise_cells(path):
     return ["".join(c["source"]) for c in cells[start:end] if c["cell_type"] == "code"]
 
 
-@pytest.mark.parametrize("path", lesson_params(), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_exercises_make_the_learner_write_code_checked_by_the_lessons_checkers(path):
     """At least three exercises, each a worked solution between nbgrader's markers (so that a practice copy can stub
     it) followed by a call of a checker from helpers.exercises.<stem>, which has tests of its own."""
@@ -69,7 +59,7 @@ def test_exercises_make_the_learner_write_code_checked_by_the_lessons_checkers(p
     assert (ROOT / "tests" / f"test_exercises_{stem}.py").is_file(), f"tests for helpers/exercises/{stem}.py"
 
 
-@pytest.mark.parametrize("path", lesson_params(not_yet={"08"}), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_a_lesson_asks_for_a_prediction_before_a_cell_answers_it(path):
     cells = json.loads(path.read_text())["cells"]
     asks = [i for i, c in enumerate(cells) if c["cell_type"] == "markdown"

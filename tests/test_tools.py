@@ -57,3 +57,20 @@ def test_a_lesson_glossary_ends_at_the_next_heading_and_refuses_a_malformed_line
     path.write_text(json.dumps({"cells": [cell]}))
     with pytest.raises(ValueError, match="glossary line not in the form"):
         lesson_glossary(path)
+
+
+def test_the_larger_layout_is_built_from_the_official_test_set_with_the_data_layers_writer(tmp_path, monkeypatch):
+    "`make robust`'s run on twice the data: 8,000 training and 2,000 validation images, and a clear error without them."
+    import numpy as np
+
+    from tests.test_data import write_idx
+
+    monkeypatch.setattr(robust, "LARGER_LAYOUT", {"training": (0, 8), "testing": (8, 10)})
+    labels = np.arange(10, dtype=np.uint8)
+    idx = write_idx(tmp_path / "idx", "t10k", np.zeros((10, 28, 28), np.uint8), labels)
+    folder = robust.larger_layout(idx)
+    assert sorted(p.parent.name for p in (folder / "training").rglob("*.png")) == [str(d) for d in range(8)]
+    assert sorted(p.parent.name for p in (folder / "testing").rglob("*.png")) == ["8", "9"]
+    with pytest.raises(FileNotFoundError, match="official MNIST test set"):
+        robust.larger_layout(tmp_path / "absent")
+

@@ -105,7 +105,7 @@ MUTATIONS = [
     Mutation("helpers/model.py", 'if Path(path).name == "mnist_embedded_v1" and tuple(digits) == (2, 9):',
              "if True:", "the measured floors are applied to any data and pair",
              "tests/test_model.py -k validation_floor"),
-    Mutation("helpers/optim.py", "p.data.add_(p.grad, alpha=-self.lr)", "p.data.add_(p.grad, alpha=self.lr)",
+    Mutation("helpers/optim.py", "p -= self.lr * p.grad", "p += self.lr * p.grad",
              "BasicOptim steps up the gradient", "tests/test_equivalence.py -k hand_written_loop"),
     Mutation("helpers/interpret.py", "order = confidence[wrong].argsort(descending=True)",
              "order = confidence[wrong].argsort()", "find_mistakes puts the least sure mistake first",

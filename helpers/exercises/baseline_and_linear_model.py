@@ -98,6 +98,21 @@ def check_worst_mistakes(func):
     return "masks, .nonzero() and .argsort() find each kind of mistake, the most confident first."
 
 
+class _NoMatrixProduct(torch.Tensor):
+    "A batch of images on which every matrix product raises: exercise 3 asks for the weighted sums without one."
+
+    PRODUCTS = {torch.matmul, torch.mm, torch.bmm, torch.einsum, torch.tensordot, torch.inner, torch.mv,
+                torch.nn.functional.linear, torch.Tensor.__matmul__, torch.Tensor.__rmatmul__, torch.Tensor.matmul,
+                torch.Tensor.mm, torch.Tensor.mv, torch.Tensor.inner}
+
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        if func in cls.PRODUCTS:
+            raise wrong("Your function multiplies matrices (with @, matmul or linear1).",
+                        "this exercise asks for the weighted sums written out: multiply with *, then .sum.")
+        return super().__torch_function__(func, types, args, kwargs or {})
+
+
 @checker("write my_weighted_sums(xb, weights, bias) with * and .sum, without @.")
 def check_weighted_sums(func):
     "Exercise 3: the linear model's predictions for a batch, written as weighted sums without @."
@@ -105,7 +120,9 @@ def check_weighted_sums(func):
     for n, pixels in [(6, 10), (3, 784)]:
         xb, weights = torch.rand(n, pixels, generator=gen), torch.randn(pixels, 1, generator=gen)
         bias = torch.randn(1, generator=gen)
-        predictions = call(func, xb, weights, bias, hint=SHAPE_HINT)
+        predictions = call(func, xb.as_subclass(_NoMatrixProduct), weights, bias, hint=SHAPE_HINT)
+        if isinstance(predictions, torch.Tensor):
+            predictions = predictions.as_subclass(torch.Tensor)
         require(not (isinstance(predictions, torch.Tensor) and tuple(predictions.shape) == (n,)),
                 f"The predictions have shape {(n,)}: a flat list.",
                 "they must be a column (N, 1), like the targets; .view(-1, 1) makes one.")
