@@ -1,7 +1,7 @@
 """Helpers for the course "How a neural network really learns: 2s against 9s".
 
 Each function here is taught in a notebook first; the modules follow the lessons:
-`repro` (set-up), `data` (lesson 1), `model` (lessons 2-5), `plots` (lessons 2-4), the later lessons' modules,
+`repro` (set-up), `data` (lesson 1), `model` (lessons 2-5), `plots` (lessons 2 and 3), the later lessons' modules,
 and `exercises` (the checkers of every lesson's exercises).
 """
 

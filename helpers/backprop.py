@@ -62,7 +62,7 @@ def backward_two_layer(xb, yb, params, cache):
     w2 = params[2]  # the only parameter the backward pass needs
     z1, h, s = cache["z1"], cache["h"], cache["s"]
     with torch.no_grad():
-        dz2 = torch.where(yb == 1, -s * (1 - s), s * (1 - s)) / len(xb)  # (N, 1): lesson 5's g
+        dz2 = torch.where(yb == 1, -s * (1 - s), s * (1 - s)) / len(xb)  # (N, 1): step 1
         gw2 = h.T @ dz2  # (hidden, N) @ (N, 1) -> (hidden, 1)
         gb2 = dz2.sum(0)  # (1,)
         dh = dz2 @ w2.T  # (N, 1) @ (1, hidden) -> (N, hidden)
@@ -196,7 +196,8 @@ Scalar.__neg__, Scalar.__sub__, Scalar.__rsub__ = scalar_neg, scalar_sub, scalar
 
 def draw_graph(root):
     """Draw the computation graph of `root`: one box per value (its operation or name, its data and its grad), each
-    column one operation further from `root`, which stands on the right; arrows point from a value to its results.
+    column one operation further from `root`, which stands on the right; arrows point from a value to its results, and
+    an arrow into a `+` or a `*` carries its local slope (1, or the other factor).
     """
     order = topological_order(root)
     steps = {root: 0}  # for each value: the most operations on a path from it to root
@@ -209,6 +210,8 @@ def draw_graph(root):
     place = {v: (-step, (len(vs) - 1) / 2 - row) for step, vs in columns.items() for row, v in enumerate(vs)}
     tallest = max(len(vs) for vs in columns.values())
     _, ax = plt.subplots(figsize=(1.5 * len(columns) + 0.5, 0.9 * tallest + 0.5))
+    ax.set_xlim(-len(columns) + 0.5, 0.5)
+    ax.set_ylim(-tallest / 2, tallest / 2)
     boxes = {}
     for value in order:
         text = f"{value.label or value.op or 'constant'}\n{value.data:.4g}\ngrad {value.grad:.4g}"
@@ -216,11 +219,16 @@ def draw_graph(root):
         boxes[value] = ax.text(*place[value], text, ha="center", va="center", fontsize=8,
                                bbox={"boxstyle": "round", "facecolor": colour})
     for value in order:
-        for parent in value.parents:  # an arrow from each value to the result made from it
+        for k, parent in enumerate(value.parents):  # an arrow from each value to the result made from it
+            bend = -0.3 if steps[parent] - steps[value] > 1 else 0.0  # an arrow that skips a column curves over it
             ax.annotate("", xy=place[value], xytext=place[parent], arrowprops={
                 "arrowstyle": "->", "color": "grey", "patchA": boxes[parent].get_bbox_patch(),
-                "patchB": boxes[value].get_bbox_patch()})
-    ax.set_xlim(-len(columns) + 0.5, 0.5)
-    ax.set_ylim(-tallest / 2, tallest / 2)
+                "patchB": boxes[value].get_bbox_patch(), "connectionstyle": f"arc3,rad={bend}"})
+            slope = 1.0 if value.op == "+" else value.parents[1 - k].data if value.op == "*" else None
+            if slope is not None:  # the local slope that the backward pass multiplies by, at the arrow's middle
+                (x0, y0), (x1, y1) = ax.transData.transform([place[parent], place[value]])
+                middle = ((x0 + x1) / 2 + bend * (y1 - y0) / 2, (y0 + y1) / 2 - bend * (x1 - x0) / 2)  # arc3's
+                ax.text(*ax.transData.inverted().transform(middle), f"× {slope:.4g}", ha="center", va="bottom",
+                        fontsize=8, color="darkred")
     ax.axis("off")
     return ax

@@ -68,7 +68,7 @@ def validation_floor(model, baseline_accuracy, path, digits):
 
 
 def average_images(x, y):
-    "The average image of the first digit (y == 1) and of the second (y == 0), each a row of 784 pixels."
+    "The average image of the first digit (y == 1) and of the second (y == 0), each a flat tensor of 784 pixels."
     return x[y[:, 0] == 1].mean(0), x[y[:, 0] == 0].mean(0)
 
 
@@ -173,7 +173,7 @@ def batch_accuracy(predictions, targets):
 
 
 def validate_epoch(model, dl):
-    "Accuracy over a whole data set, each mini-batch weighted by its size, rounded to 4 places."
+    "Accuracy over a data set (mini-batches weighted by size), rounded to 4 places so equal accuracies compare equal."
     correct, total = 0.0, 0
     with torch.no_grad():
         for xb, yb in dl:

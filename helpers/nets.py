@@ -29,6 +29,8 @@ TAUGHT_IN = {
 # Lesson 8: the recipe of the two-layer network that the Learner trains, chosen on the embedded validation set over
 # five seeds: 100 hidden units, each training image moved by up to 2 pixels at random, plain SGD on mnist_loss with a
 # learning rate that falls in a straight line from lr to 0 (a constant rate ends wherever its last big step lands).
+# The official MNIST test set chose nothing: benchmarks/experiments.py only measures the recipe and its one-change
+# neighbours on it afterwards (lesson 8's tables; no single change raises the recipe's mean validation accuracy).
 TWO_LAYER_RECIPE = {"hidden": 100, "shift": 2, "lr": 4.0, "batch_size": 64, "epochs": 80}
 
 # Lesson 10: the recipe of the small convolutional network.

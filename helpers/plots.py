@@ -13,7 +13,6 @@ from matplotlib.ticker import MaxNLocator
 TAUGHT_IN = {
     "show_digit": "02_baseline_and_linear_model.ipynb",
     "plot_function": "03_loss_and_sigmoid.ipynb",
-    "plot_curves": "04_sgd_by_hand.ipynb",
 }
 
 
@@ -161,7 +160,7 @@ def plot_scores(scores, y, digits, bins=30):
     edges = torch.linspace(-reach, reach, 2 * (bins // 2) + 1).tolist()  # the same bins for both; 0 is an edge
     fig, ax = plt.subplots(figsize=(6.5, 2.6))
     ax.hist(scores[first].tolist(), bins=edges, alpha=0.6, label=f"{digits[0]}s")
-    ax.hist(scores[~first].tolist(), bins=edges, alpha=0.6, label=f"{digits[1]}s")
+    ax.hist(scores[~first].tolist(), bins=edges, histtype="step", lw=1.5, label=f"{digits[1]}s")  # outlined: both show
     ax.axvline(0, color="black", lw=1)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # whole images only
     ax.text(0, 1.02, f"called a {digits[1]}  ", transform=ax.get_xaxis_transform(), ha="right")
@@ -259,6 +258,8 @@ def plot_unrolled(row, highlight=14):
     strip_ax.add_patch(Rectangle((28 * highlight - 0.5, -0.5), 28, 1, fill=False, color="red", lw=1.2))
     strip_ax.set_xticks(range(0, 785, 28 * 4))
     strip_ax.set_xticks(range(0, 785, 28), minor=True)  # a small tick where each image row starts
+    strip_ax.tick_params(which="minor", length=5, width=1)  # long enough to see at notebook size
+    strip_ax.tick_params(which="major", length=9)
     strip_ax.set_yticks([])
     strip_ax.set_title(f"the same 784 pixels, one image row after another (red: row {highlight})", fontsize=9)
     strip_ax.set_xlabel("position in the row of x (a small tick every 28 pixels)", fontsize=9)
@@ -270,8 +271,8 @@ def plot_step_and_sigmoid():
     1 - mnist loss (sigmoid(z)); both are then averaged over the images."""
     z = torch.linspace(-6, 6, 241)
     fig, ax = plt.subplots(figsize=(6, 2.8))
-    step = torch.where(z == 0, torch.nan, (z > 0).float())  # a gap at 0: the step has no values in between
-    ax.plot(z.tolist(), step.tolist(), label="accuracy: 1 if z > 0, else 0")
+    line, = ax.plot([-6, 0], [0, 0], label="accuracy: 1 if z > 0, else 0")
+    ax.plot([0, 6], [1, 1], color=line.get_color())  # the step jumps at exactly 0, with no values in between
     ax.plot(z.tolist(), torch.sigmoid(z).tolist(), label="1 - mnist loss: sigmoid(z)")
     ax.set(title="what one 2 adds to each score", xlabel="raw prediction z of a 2", ylabel="score of the 2")
     ax.legend(loc="upper left")  # both curves are near 0 on the left
@@ -299,8 +300,8 @@ def plot_valley(loss, path, centre, span=(1.5, 2.0), n=80):
 
 
 def plot_boundary(score, points, labels, title=None, lim=3.0, n=121, ax=None):
-    """Lesson 9: shade the plane by a model's answer, `score(spots) > 0` for "inner" (light red) else "outer" (light
-    blue), for spots (K, 2) on a grid from -lim to lim, and draw the points coloured by their labels (red: 1)."""
+    """Lessons 7 and 9: shade the plane by a model's answer, `score(spots) > 0` for "inner" (light red) else "outer"
+    (light blue), for spots (K, 2) on a grid from -lim to lim, and draw the points coloured by their labels (red: 1)."""
     grid = torch.linspace(-lim, lim, n, dtype=torch.float64)
     grid_y, grid_x = torch.meshgrid(grid, grid, indexing="ij")
     spots = torch.stack([grid_x.flatten(), grid_y.flatten()], 1)

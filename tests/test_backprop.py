@@ -213,8 +213,11 @@ def test_draw_graph_draws_a_box_per_value_and_an_arrow_per_use():
     loss.backward()
     ax = draw_graph(loss)
     order = topological_order(loss)
-    boxes = [t for t in ax.texts if t.get_text()]
+    boxes = [t for t in ax.texts if "\n" in t.get_text()]
     arrows = [t for t in ax.texts if not t.get_text()]
+    slopes = sorted(t.get_text() for t in ax.texts if t.get_text().startswith("×"))
     assert len(boxes) == len(order) and len(arrows) == sum(len(v.parents) for v in order)
     assert any(t.get_text().startswith("w\n0.5\ngrad") for t in boxes)
+    # w * x: 0.8 and 0.5; 1 - s = (s * -1) + 1: -1 and s = 0.6225; the two +: 1 each; the sigmoid's arrow: none
+    assert slopes == ["× -1", "× 0.5", "× 0.6225", "× 0.8", "× 1", "× 1", "× 1", "× 1"]
     plt.close("all")

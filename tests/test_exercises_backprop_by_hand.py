@@ -7,7 +7,8 @@ import torch
 
 from helpers.backprop import Scalar, unary_op
 from helpers.exercises import ExerciseError
-from helpers.exercises.backprop_by_hand import check_engine_step, check_linear_backward, check_scalar_tanh
+from helpers.exercises.backprop_by_hand import check_dead_units, check_linear_backward, check_scalar_tanh
+from helpers.model import linear1
 
 
 def stub(*args):
@@ -36,43 +37,49 @@ def tanh_overwrites(a):
 
 
 def linear_right(x, w, dz):
-    return dz @ w.T, x.T @ dz, dz.sum(0)
+    return dz @ w, dz.T @ x, dz.sum(0)
 
 
 def linear_mean_bias(x, w, dz):
-    return dz @ w.T, x.T @ dz, dz.mean(0)
+    return dz @ w, dz.T @ x, dz.mean(0)
 
 
-def linear_wrong_side(x, w, dz):
+def linear_copied_from_lesson(x, w, dz):  # section 3's layout (z = x @ w + b), not nn.Linear's: the wrong shapes
+    return dz @ w.T, x.T @ dz, dz.sum(0)
+
+
+def linear_dx_transposed(x, w, dz):
     return dz @ w.T, dz.T @ x, dz.sum(0)
 
 
-def step_right(params, make_loss, lr):
-    for p in params:
-        p.grad = 0.0
-    make_loss().backward()
-    for p in params:
-        p.data -= lr * p.grad
+def dead_right(x, params):
+    return (linear1(x, params[0], params[1]) <= 0).all(0).nonzero().flatten()
 
 
-def step_no_zero(params, make_loss, lr):
-    make_loss().backward()
-    for p in params:
-        p.data -= lr * p.grad
+def dead_any(x, params):
+    return (linear1(x, params[0], params[1]) <= 0).any(0).nonzero().flatten()
+
+
+def dead_wrong_axis(x, params):
+    return (linear1(x, params[0], params[1]) <= 0).all(1).nonzero().flatten()
+
+
+def dead_mask(x, params):
+    return (linear1(x, params[0], params[1]) <= 0).all(0)
 
 
 def test_solutions_pass(capsys):
     torch.manual_seed(0)
     check_scalar_tanh(tanh_right, Scalar)
     check_linear_backward(linear_right)
-    check_engine_step(step_right, Scalar)
+    check_dead_units(dead_right)
     assert capsys.readouterr().out.count("Correct!") == 3
 
 
 def test_stubs_say_not_done(capsys):
     check_scalar_tanh(stub, Scalar)
     check_linear_backward(stub)
-    check_engine_step(stub, Scalar)
+    check_dead_units(stub)
     assert capsys.readouterr().out.count("Not done yet") == 3
 
 
@@ -83,12 +90,16 @@ def test_wrong_tanh(func, hint):
     assert hint in str(err.value)
 
 
-@pytest.mark.parametrize("func", [linear_mean_bias, linear_wrong_side])
+@pytest.mark.parametrize("func", [linear_mean_bias, linear_copied_from_lesson, linear_dx_transposed])
 def test_wrong_layer(func):
     with pytest.raises(ExerciseError, match="Hint"):
         check_linear_backward(func)
 
 
-def test_wrong_step():
-    with pytest.raises(ExerciseError, match="set it to 0"):
-        check_engine_step(step_no_zero, Scalar)
+@pytest.mark.parametrize("func, hint", [(dead_any, "EVERY image"), (dead_wrong_axis, "a row of Z1"),
+                                        (dead_mask, "nonzero")])
+def test_wrong_dead_units(func, hint):
+    torch.manual_seed(1)
+    with pytest.raises(ExerciseError, match="Hint") as err:
+        check_dead_units(func)
+    assert hint in str(err.value)

@@ -6,7 +6,7 @@ import torch
 from helpers.exercises import ExerciseError
 from helpers.exercises.baseline_and_linear_model import (
     check_all_distances,
-    check_baseline_weights,
+    check_scores_per_digit,
     check_weighted_sums,
     check_worst_mistakes,
 )
@@ -47,16 +47,22 @@ def unsorted(scores, y):
 
 
 def weighted_sums(xb, weights, bias):
-    return (xb * weights[:, 0]).sum(1).view(-1, 1) + bias
+    return (xb * weights.T).sum(1, keepdim=True) + bias
 
 
-def baseline_weights(first, second):
-    n = len(first)
-    return (2 * (first - second) / n).view(-1, 1), ((second @ second - first @ first) / n).view(1)
+def scores_per_digit(first, second):
+    return torch.stack([2 * first, 2 * second], 1), torch.stack([-(first @ first), -(second @ second)])
+
+
+def scaled(first, second, factor=1.0, bias_factor=-1.0, order=(0, 1)):
+    "Per-digit weights and bias with a factor on the weights and on the bias, columns in the given order."
+    pair = [first, second]
+    averages = torch.stack([pair[order[0]], pair[order[1]]], 1)
+    return factor * 2 * averages, bias_factor * factor * (averages**2).sum(0)
 
 
 RIGHT = [(check_all_distances, all_distances), (check_worst_mistakes, worst_mistakes),
-         (check_weighted_sums, weighted_sums), (check_baseline_weights, baseline_weights)]
+         (check_weighted_sums, weighted_sums), (check_scores_per_digit, scores_per_digit)]
 
 
 @pytest.mark.parametrize("check, answer", RIGHT, ids=lambda v: getattr(v, "__name__", ""))
@@ -73,8 +79,10 @@ def test_the_untouched_stub_is_not_done_yet(check, capsys):
 
 def test_other_right_forms_pass(capsys):
     check_worst_mistakes(with_where)
-    check_baseline_weights(lambda f, s: (baseline_weights(f, s)[0], baseline_weights(f, s)[1][0]))
-    assert capsys.readouterr().out.count("Correct!") == 2
+    check_scores_per_digit(lambda f, s: (scores_per_digit(f, s)[0], scores_per_digit(f, s)[1].view(1, 2)))
+    check_weighted_sums(lambda xb, w, b: (xb * w.T).sum(1).view(-1, 1) + b)  # flattens the sums, not the weights
+    check_weighted_sums(lambda xb, w, b: (xb.T * w).sum(0).unsqueeze(1) + b)  # the images as columns
+    assert capsys.readouterr().out.count("Correct!") == 4
 
 
 # -- plausible wrong answers ----------------------------------------------------------------------------------
@@ -99,18 +107,25 @@ WRONG = [
     (check_worst_mistakes, lambda s, y: tuple(m.nonzero()[:, 0] for m in ((y[:, 0] == 1) & (s[:, 0] > 0),
                                                                          (y[:, 0] == 0) & (s[:, 0] <= 0))),
      "some indexes are wrong"),  # the images called right
-    (check_weighted_sums, lambda xb, w, b: (xb * w[:, 0]).sum(1) + b, "flat list"),
-    (check_weighted_sums, lambda xb, w, b: (xb * w[:, 0]).sum(1).view(-1, 1), "bias is missing"),
+    (check_weighted_sums, lambda xb, w, b: (xb * w.T).sum(1) + b, "flat list"),
+    (check_weighted_sums, lambda xb, w, b: (xb * w.T).sum(1, keepdim=True), "bias is missing"),
     (check_weighted_sums, lambda xb, w, b: (xb * w).sum(1).view(-1, 1) + b, "error"),  # the column against rows
-    (check_weighted_sums, lambda xb, w, b: (xb * w[:, 0]).mean(1).view(-1, 1) + b, "some predictions are wrong"),
+    (check_weighted_sums, lambda xb, w, b: (xb * w.T).mean(1, keepdim=True) + b, "some predictions are wrong"),
+    (check_weighted_sums, lambda xb, w, b: (xb * w[:, 0]).sum(1).view(-1, 1) + b, "flattens the weights"),
+    (check_weighted_sums, lambda xb, w, b: (xb * w.view(-1)).sum(1, keepdim=True) + b, "flattens the weights"),
+    (check_weighted_sums, lambda xb, w, b: (xb * w.squeeze()).sum(1, keepdim=True) + b, "flattens the weights"),
+    (check_weighted_sums, lambda xb, w, b: (xb * w.T[0]).sum(1, keepdim=True) + b, "flattens the weights"),
     (check_weighted_sums, lambda xb, w, b: xb @ w + b, "multiplies matrices"),  # the exercise asks for no @
     (check_weighted_sums, lambda xb, w, b: torch.matmul(xb, w) + b, "multiplies matrices"),
-    (check_baseline_weights, lambda f, s: baseline_weights(s, f), "opposite"),
-    (check_baseline_weights,
-     lambda f, s: ((2 * (f - s)).view(-1, 1), (s @ s - f @ f).view(1)), "times too large"),
-    (check_baseline_weights, lambda f, s: (baseline_weights(f, s)[0], torch.zeros(1)), "bias is zero"),
-    (check_baseline_weights, lambda f, s: (((f - s) / len(f)).view(-1, 1), baseline_weights(f, s)[1]), "differs"),
-    (check_baseline_weights, lambda f, s: (2 * (f - s) / len(f), baseline_weights(f, s)[1]), "shape"),
+    (check_scores_per_digit, lambda f, s: scaled(f, s, -1.0), "away from"),  # the part itself, not minus it
+    (check_scores_per_digit, lambda f, s: scaled(f, s, order=(1, 0)), "swapped"),
+    (check_scores_per_digit, lambda f, s: scaled(f, s, 1 / len(f)), "times too small"),  # means, not sums
+    (check_scores_per_digit, lambda f, s: (scaled(f, s)[0], torch.zeros(2)), "bias is missing"),
+    (check_scores_per_digit, lambda f, s: scaled(f, s, bias_factor=1.0), "wrong sign"),
+    (check_scores_per_digit, lambda f, s: (scaled(f, s)[0] / 2, scaled(f, s)[1]), "half"),
+    (check_scores_per_digit, lambda f, s: (scaled(f, s)[0].T, scaled(f, s)[1]), "one row per digit"),
+    (check_scores_per_digit, lambda f, s: (scaled(f, s)[0], scaled(f, s)[1][:1]), "two numbers"),
+    (check_scores_per_digit, lambda f, s: (scaled(f, s)[0], scaled(f, s)[1] - 1.0), "some scores are wrong"),
 ]
 
 

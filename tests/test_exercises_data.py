@@ -8,7 +8,7 @@ from PIL import Image
 
 from helpers.data import image_files
 from helpers.exercises import ExerciseError
-from helpers.exercises.data import check_batches, check_ink_fraction, check_read_folder, check_targets
+from helpers.exercises.data import check_batches, check_read_folder, check_targets, check_top_ink
 
 
 def stub(*args):
@@ -25,8 +25,11 @@ def read_folder(folder, label_of=lambda position, sub: int(sub.name), scale=255)
     return torch.stack([torch.tensor(np.array(Image.open(f))) for f in files]).float() / scale, torch.tensor(labels)
 
 
-def ink_fraction(images):
-    return (images > 0.5).float().mean(dim=(1, 2))
+def top_ink(images, rows=slice(0, 14), cols=slice(None), first=slice(None), per_pixel=False):
+    "The lesson's answer; rows, cols, first and per_pixel let the tests make the typical mistakes."
+    ink = (images > 0.5).float()
+    top = ink[first][:, rows, cols].flatten(1)
+    return top.mean(1) if per_pixel else top.sum(1) / ink[first].flatten(1).sum(1)
 
 
 def targets(labels, digit):
@@ -37,7 +40,7 @@ def batches(x, y, batch_size):
     return [(x[i:i + batch_size], y[i:i + batch_size]) for i in range(0, len(x), batch_size)]
 
 
-RIGHT = [(check_read_folder, read_folder), (check_ink_fraction, ink_fraction), (check_targets, targets),
+RIGHT = [(check_read_folder, read_folder), (check_top_ink, top_ink), (check_targets, targets),
          (check_batches, batches)]
 
 WRONG = {
@@ -47,9 +50,15 @@ WRONG = {
     "folder: images only": (check_read_folder, lambda folder: read_folder(folder)[0], "two things"),
     "folder: cat, not stack": (check_read_folder, lambda folder: (
         read_folder(folder)[0].view(-1, 28), read_folder(folder)[1]), "shape"),
-    "ink: a count, not a fraction": (check_ink_fraction, lambda im: (im > 0.5).float().sum(dim=(1, 2)), "counts"),
-    "ink: averaged over the images": (check_ink_fraction, lambda im: (im > 0.5).float().mean(0), "shape"),
-    "ink: threshold on the byte scale": (check_ink_fraction, lambda im: (im > 128).float().mean(dim=(1, 2)), "0.5"),
+    "ink: the first 14 images": (check_top_ink, lambda im: top_ink(im, rows=slice(None), first=slice(0, 14)),
+                                 "shape"),
+    "ink: a count, not a share": (check_top_ink, lambda im: (im[:, :14] > 0.5).float().flatten(1).sum(1), "counts"),
+    "ink: the bottom rows": (check_top_ink, lambda im: top_ink(im, rows=slice(14, 28)), "bottom"),
+    "ink: the left columns": (check_top_ink, lambda im: top_ink(im, rows=slice(None), cols=slice(0, 14)), "columns"),
+    "ink: rows 0 to 14": (check_top_ink, lambda im: top_ink(im, rows=slice(0, 15)), "rows 0 to 14"),
+    "ink: share of the top pixels": (check_top_ink, lambda im: top_ink(im, per_pixel=True), "pixels"),
+    "ink: another threshold": (check_top_ink, lambda im: top_ink(im * 2), "not the share"),
+    "ink: threshold on the byte scale": (check_top_ink, lambda im: top_ink(im / 256), "0 / 0"),
     "targets: a row, not a column": (check_targets, lambda labels, d: (labels == d).float(), "row"),
     "targets: swapped": (check_targets, lambda labels, d: (labels != d).float().unsqueeze(1), "swapped"),
     "targets: booleans": (check_targets, lambda labels, d: (labels == d).unsqueeze(1), "floats"),

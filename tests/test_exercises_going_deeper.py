@@ -85,6 +85,12 @@ def test_conv2d_mistakes(mistake, message):
         check_conv2d(lambda *args: conv2d(*args, **mistake))
 
 
+def test_conv2d_that_calls_the_library_is_refused():
+    with pytest.raises(ExerciseError, match="switched off"):
+        check_conv2d(lambda image, weights, stride, padding: F.conv2d(image[None, None], weights[None, None],
+                                                                       stride=stride, padding=padding)[0, 0])
+
+
 @pytest.mark.parametrize("filt, message", [
     ([[-1.0, -1.0, -1.0], [0.0, 0.0, 0.0], [1.0, 1.0, 1.0]], "no positive response"),  # the top-edge filter
     ([[1.0, 0.0, -1.0]] * 3, "no positive response"),  # a right-edge filter

@@ -6,7 +6,7 @@ from fastai.callback.core import Callback
 from torch import nn
 
 from helpers.exercises import ExerciseError
-from helpers.exercises.learner_equivalence import check_loss_log, check_my_linear, check_weight_decay
+from helpers.exercises.learner_equivalence import check_grad_log, check_my_linear, check_weight_decay
 from helpers.optim import BasicOptim
 
 
@@ -36,6 +36,29 @@ def weight_decay_optim(rule):
 def test_weight_decay_accepts_the_solution(capsys):
     check_weight_decay(weight_decay_optim(lambda p, g, lr, wd: lr * (g + wd * p)))
     assert capsys.readouterr().out.startswith("Correct!")
+
+
+def test_weight_decay_accepts_fastais_two_steps(capsys):
+    "fastai's form, the pull p *= 1 - lr*wd and then the plain step, is the same step up to float32 rounding."
+
+    class TwoSteps(BasicOptim):
+        def __init__(self, params, lr, wd):
+            super().__init__(params, lr)
+            self.wd = wd
+
+        def step(self):
+            with torch.no_grad():
+                for p in self.params:
+                    p *= 1 - self.lr * self.wd
+                    p -= self.lr * p.grad
+
+    check_weight_decay(TwoSteps)
+    assert capsys.readouterr().out.startswith("Correct!")
+
+
+def test_weight_decay_catches_the_pull_alone():
+    with pytest.raises(ExerciseError, match="not where the rule puts them"):
+        check_weight_decay(weight_decay_optim(lambda p, g, lr, wd: lr * wd * p))
 
 
 def test_weight_decay_waits_for_the_stub(capsys):
@@ -152,45 +175,52 @@ def test_my_linear_catches_the_usual_mistakes(cls, hint):
 # -- exercise 3 ------------------------------------------------------------------------------------------------
 
 
-def loss_log(event="after_batch", training_only=True, reset=True, item=True):
-    "A LossLog class; the keywords plant the usual mistakes."
+def grad_log(event="before_step", reset=True, item=True, size=lambda g: g.abs().mean(), training_only=False):
+    "A GradLog class; the keywords plant the usual mistakes."
 
-    class LossLog(Callback):
+    class GradLog(Callback):
         def __init__(self):
-            self.batch_losses = []
+            self.grad_sizes = []
 
         def before_fit(self):
             if reset:
-                self.batch_losses = []
+                self.grad_sizes = []
 
         def record(self):
             if self.training or not training_only:
-                self.batch_losses.append(self.loss.item() if item else self.loss)
+                value = size(self.model.weight.grad)
+                self.grad_sizes.append(value.item() if item else value)
 
-    setattr(LossLog, event, LossLog.record)
-    return lambda: LossLog
+    setattr(GradLog, event, GradLog.record)
+    return lambda: GradLog
 
 
-def test_loss_log_accepts_the_solution_at_after_loss_or_after_batch(capsys):
-    for event in ("after_loss", "after_batch"):
-        check_loss_log(loss_log(event))
+def test_grad_log_accepts_the_solution_at_before_step_or_after_step(capsys):
+    for event in ("before_step", "after_step", "after_backward"):
+        check_grad_log(grad_log(event))
         assert capsys.readouterr().out.startswith("Correct!")
 
 
-def test_loss_log_waits_for_the_stub(capsys):
-    check_loss_log(stub)
+def test_grad_log_waits_for_the_stub(capsys):
+    check_grad_log(stub)
     assert capsys.readouterr().out.startswith("Not done yet")
 
 
 @pytest.mark.parametrize("mistake, hint", [
-    ({"training_only": False}, "self.training"), ({"reset": False}, "afresh in before_fit"),
-    ({"item": False}, "item"), ({"event": "before_batch"}, "after the loss is computed"),
-], ids=["validation kept", "never reset", "tensors", "before the loss"])
-def test_loss_log_catches_the_usual_mistakes(mistake, hint):
+    ({"event": "after_batch", "training_only": True}, "after they were cleared"),
+    ({"event": "after_batch"}, "record only at an event that training batches reach"),
+    ({"event": "after_loss"}, "does self.model.weight.grad exist yet"),
+    ({"reset": False}, "afresh in before_fit"),
+    ({"item": False}, "item"),
+    ({"size": lambda g: g.mean()}, "absolute values"),
+    ({"size": lambda g: g.abs().sum()}, "then their mean"),
+], ids=["after the clearing", "validation batches too", "before backward", "never reset", "tensors", "no abs",
+        "sum, not mean"])
+def test_grad_log_catches_the_usual_mistakes(mistake, hint):
     with pytest.raises(ExerciseError, match=hint):
-        check_loss_log(loss_log(**mistake))
+        check_grad_log(grad_log(**mistake))
 
 
-def test_loss_log_catches_an_object_instead_of_a_class():
+def test_grad_log_catches_an_object_instead_of_a_class():
     with pytest.raises(ExerciseError, match="class"):
-        check_loss_log(lambda: loss_log()()())
+        check_grad_log(lambda: grad_log()()())

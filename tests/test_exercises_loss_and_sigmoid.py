@@ -59,6 +59,12 @@ def mnist_loss_no_shape_check(predictions, targets):
 
 def log_loss(predictions, targets):
     check_shapes(predictions, targets)
+    log_2 = F.logsigmoid(predictions)
+    return -(targets * log_2 + (1 - targets) * (log_2 - predictions)).mean()
+
+
+def log_loss_two_logsigmoids(predictions, targets):
+    check_shapes(predictions, targets)
     return -(targets * F.logsigmoid(predictions) + (1 - targets) * F.logsigmoid(-predictions)).mean()
 
 
@@ -76,7 +82,8 @@ def log_loss_naive_where(predictions, targets):
 
 def log_loss_where(predictions, targets):
     check_shapes(predictions, targets)
-    return -torch.where(targets == 1, F.logsigmoid(predictions), F.logsigmoid(-predictions)).mean()
+    log_2 = F.logsigmoid(predictions)
+    return -torch.where(targets == 1, log_2, log_2 - predictions).mean()
 
 
 def log_loss_no_minus(predictions, targets):
@@ -111,6 +118,11 @@ def log_loss_slope_sign_error(z, targets):
     return torch.where(targets == 1, s - 1, 1 - s)
 
 
+def log_loss_slope_with_where(z, targets):
+    s = torch.sigmoid(z)
+    return torch.where(targets == 1, s - 1, s)
+
+
 def log_loss_slope_of_the_mean(z, targets):
     return (torch.sigmoid(z) - targets) / len(z)
 
@@ -121,26 +133,44 @@ def log_loss_slope_mnist(z, targets):
 
 
 def weight_slope(loss_func, x, y, weights, bias, i, h=1e-6):
+    x, y, bias = x.double(), y.double(), bias.double()
+    up, down = weights.detach().double().clone(), weights.detach().double().clone()
+    up[i] += h
+    down[i] -= h
+    return (loss_func(linear1(x, up, bias), y) - loss_func(linear1(x, down, bias), y)).item() / (2 * h)
+
+
+def weight_slope_in_32_bits(loss_func, x, y, weights, bias, i, h=1e-6):
     up, down = weights.clone(), weights.clone()
     up[i] += h
     down[i] -= h
     return (loss_func(linear1(x, up, bias), y) - loss_func(linear1(x, down, bias), y)).item() / (2 * h)
 
 
+def weight_slope_only_weights_in_64_bits(loss_func, x, y, weights, bias, i, h=1e-6):
+    up, down = weights.double(), weights.double()
+    up[i] += h
+    down[i] -= h
+    return (loss_func(linear1(x, up, bias), y) - loss_func(linear1(x, down, bias), y)).item() / (2 * h)
+
+
 def weight_slope_over_h(loss_func, x, y, weights, bias, i, h=1e-6):
-    up, down = weights.clone(), weights.clone()
+    x, y, bias = x.double(), y.double(), bias.double()
+    up, down = weights.double(), weights.double()
     up[i] += h
     down[i] -= h
     return (loss_func(linear1(x, up, bias), y) - loss_func(linear1(x, down, bias), y)).item() / h
 
 
 def weight_slope_in_place(loss_func, x, y, weights, bias, i, h=1e-6):
+    x, y, bias = x.double(), y.double(), bias.double()
     before = loss_func(linear1(x, weights, bias), y)
     weights[i] += h
     return (loss_func(linear1(x, weights, bias), y) - before).item() / h
 
 
 def weight_slope_of_bias(loss_func, x, y, weights, bias, i, h=1e-6):
+    x, y, weights, bias = x.double(), y.double(), weights.double(), bias.double()
     up, down = bias + h, bias - h
     return (loss_func(linear1(x, weights, up), y) - loss_func(linear1(x, weights, down), y)).item() / (2 * h)
 
@@ -148,11 +178,14 @@ def weight_slope_of_bias(loss_func, x, y, weights, bias, i, h=1e-6):
 CASES = [
     (check_mnist_loss, mnist_loss, [mnist_loss_with_where, mnist_loss_abs, mnist_loss_swapped, mnist_loss_no_mean,
                                     mnist_loss_no_sigmoid, mnist_loss_no_shape_check]),
-    (check_log_loss, log_loss, [log_loss_naive, log_loss_naive_where, log_loss_where, log_loss_no_minus,
-                                log_loss_swapped, log_loss_sum, log_loss_no_shape_check, mnist_loss]),
+    (check_log_loss, log_loss, [log_loss_two_logsigmoids, log_loss_naive, log_loss_naive_where, log_loss_where,
+                                log_loss_no_minus, log_loss_swapped, log_loss_sum, log_loss_no_shape_check,
+                                mnist_loss]),
     (check_log_loss_slope, log_loss_slope, [log_loss_slope_only_twos, log_loss_slope_sign_error,
-                                            log_loss_slope_of_the_mean, log_loss_slope_mnist]),
-    (check_weight_slope, weight_slope, [weight_slope_over_h, weight_slope_in_place, weight_slope_of_bias]),
+                                            log_loss_slope_of_the_mean, log_loss_slope_mnist,
+                                            log_loss_slope_with_where]),
+    (check_weight_slope, weight_slope, [weight_slope_in_32_bits, weight_slope_only_weights_in_64_bits,
+                                         weight_slope_over_h, weight_slope_in_place, weight_slope_of_bias]),
 ]
 
 
@@ -183,16 +216,42 @@ def test_the_naive_log_loss_is_caught_by_its_infinite_value_at_large_z():
         check_log_loss(log_loss_where)
 
 
-def test_pytorchs_own_functions_pass_the_loss_checks(capsys):
+def test_pytorchs_own_loss_is_refused_and_its_slopes_pass(capsys):
+    "Exercise 2 is to write log loss: calling PyTorch's (or nn.BCEWithLogitsLoss) is refused; nothing stays patched."
     def bce(predictions, targets):
         check_shapes(predictions, targets)
         return F.binary_cross_entropy_with_logits(predictions, targets)
+
+    def bce_module(predictions, targets):
+        check_shapes(predictions, targets)
+        return torch.nn.BCEWithLogitsLoss()(predictions, targets)
 
     def bce_slopes(z, targets):
         z = z.clone().requires_grad_()
         F.binary_cross_entropy_with_logits(z, targets, reduction="sum").backward()
         return z.grad
 
-    check_log_loss(bce)
+    original = F.binary_cross_entropy_with_logits
+    for func in (bce, bce_module):
+        with pytest.raises(ExerciseError, match="calls PyTorch's binary cross-entropy"):
+            check_log_loss(func)
+    assert F.binary_cross_entropy_with_logits is original
     check_log_loss_slope(bce_slopes)
-    assert capsys.readouterr().out.count("Correct!") == 2
+    assert capsys.readouterr().out.count("Correct!") == 1
+
+
+def test_a_32_bit_nudge_is_caught_with_the_floating_point_hint():
+    with pytest.raises(ExerciseError, match="64-bit copies"):
+        check_weight_slope(weight_slope_in_32_bits)
+
+
+def test_a_slope_written_with_where_is_caught_on_soft_targets():
+    with pytest.raises(ExerciseError, match="between them"):
+        check_log_loss_slope(log_loss_slope_with_where)
+
+
+def test_a_log_loss_calling_logsigmoid_twice_is_sent_back_to_the_identity():
+    original = F.logsigmoid
+    with pytest.raises(ExerciseError, match="sigma\\(-z\\) / sigma\\(z\\)"):
+        check_log_loss(log_loss_two_logsigmoids)
+    assert F.logsigmoid is original

@@ -154,6 +154,28 @@ def test_lesson_8_tables_are_the_measured_ones():
         assert len(row["per_seed"]["official_test"]) == len(row["per_seed"]["valid"]) == 5
         per_seed = row["per_seed"]["official_test"]
         assert min(per_seed) == test["min"] and max(per_seed) == test["max"]
+    # the linear model's row (lesson 4's recipe over six seeds) and the conclusions drawn from the tables
+    found = json.loads((MEASURED / "experiments.json").read_text())
+    linear = found["baseline"]["linear model, lesson 4's recipe"]
+    assert found["seeds"]["baseline"] == [0, 1, 2, 3, 4, 42] and linear["valid"]["min"] == linear["valid"]["max"]
+    lin_test, recipe, no_shifts = linear["official_test"], rows["the recipe"], rows["no shifts"]
+    before_shifts = [rows[n] for n in experiments.TWO_LAYER_PATH if n != "+ shifts of up to 2 pixels"]
+    top = max(r["official_test"]["max"] for r in before_shifts)
+    wrong = lambda row: f"{100 * (1 - row['official_test']['max']):.2f}-{100 * (1 - row['official_test']['min']):.2f}%"  # noqa: E731
+    quoted = [f"(six seeds: 0 to 4 and 42) | {100 * lin_test['mean']:.2f}% | {100 * lin_test['min']:.2f}-"
+              f"{100 * lin_test['max']:.2f}% | {100 * linear['valid']['min']:.1f}% on every seed |",
+              f"stays within {span(*before_shifts, measure='official_test', percent=True)}, at most "
+              f"{round((top - lin_test['max']) * 2041)}\n  of the 2,041 images above the linear model's best run",
+              f"its mistakes fall from {wrong(no_shifts)} of the images\n  to {wrong(recipe)}"]
+    text = markdown("08_inside_the_network.ipynb")
+    assert [q for q in quoted if q not in text] == []
+    assert 0.25 < (1 - recipe["official_test"]["mean"]) / (1 - no_shifts["official_test"]["mean"]) < 0.42  # a third
+    # "in the second table, no single change raises its mean validation accuracy"
+    assert all(rows[n]["valid"]["mean"] <= recipe["valid"]["mean"] for n in experiments.TWO_LAYER_CHANGES)
+    # "falling from 1 or 30 hidden units scored lower on every seed; 40 epochs at most touched the recipe's range"
+    assert all(rows[n]["official_test"]["max"] < recipe["official_test"]["min"] for n in
+               ["lr 1 (falling)", "30 hidden units"])
+    assert rows["40 epochs"]["official_test"]["max"] <= recipe["official_test"]["min"]
 
 
 # the words a row's name uses for each setting it changes
@@ -258,3 +280,14 @@ def test_make_experiments_measures_each_experiment_over_the_committed_seeds():
         committed = json.loads((MEASURED / out).read_text())["seeds"]
         for name, seeds in committed.items():
             assert planned.get((out, name)) == seeds, f"make experiments runs {name} for {out} over other seeds"
+
+
+def test_lesson_10_rates_are_chosen_on_the_validation_images():
+    "Lesson 10 says each step's rate is the one whose worst seed did best on the validation images, not the test set."
+    rows = json.loads((MEASURED / "experiments.json").read_text())["cnn"]
+    chosen = {"plain SGD": "0.3", "+ batch norm": "0.3", "+ Adam": "0.001", "+ one-cycle (the recipe)": "0.01"}
+    for step, rate in chosen.items():
+        tried = {name.split("lr ")[1]: row["valid"] for name, row in rows.items() if name.startswith(step + ", lr ")}
+        best = max(tried.values(), key=lambda valid: valid["min"])["min"]
+        assert [r for r, valid in tried.items() if valid["min"] == best] == [rate], f"{step}: {tried}"
+    assert "whose *worst* seed did best there" in " ".join(markdown("10_going_deeper.ipynb").split())

@@ -1,5 +1,5 @@
 """Checkers for the exercises of lesson 9 (09_backprop_by_hand.ipynb): a backward rule for tanh on the scalar engine,
-the gradients of a linear layer by hand, and one training step of the engine. Each follows the contract in
+the gradients of a linear layer by hand, and the dead units of a two-layer network. Each follows the contract in
 helpers/exercises/__init__.py."""
 
 import math
@@ -7,6 +7,8 @@ import math
 import torch
 
 from helpers.exercises import call, checker, require, wrong
+from helpers.model import linear1, mnist_loss
+from helpers.nets import init_two_layer, simple_net
 
 
 @checker("write scalar_tanh(a): a new Scalar made from a, holding tanh(a), whose pass_back adds the local slope "
@@ -32,22 +34,23 @@ def check_scalar_tanh(func, scalar_class):
         (torch.tanh(tb) * tb).backward()
         require(abs(b.grad - tb.grad.item()) < 1e-9,
                 f"For tanh(b) * b at b = {value:.3f}, b.grad is {b.grad:.4g}: one of its two paths was lost.",
-                "pass_back must add (+=) to a.grad, never set it (=): a value used twice collects both shares.")
+                "pass_back must add (+=) to a.grad, never set it (=): a value used twice collects both contributions.")
     return "tanh passes back the right slope, and adds to what a already collected."
 
 
 def _layer_gradients(x, w, b, dz):
-    "Autograd's gradients of sum(z * dz) for z = x @ w + b: what a layer's backward pass must give."
+    "Autograd's gradients of sum(z * dz) for z = x @ w.T + b (nn.Linear's layout): what the backward pass must give."
     x, w, b = (t.clone().requires_grad_() for t in (x, w, b))
-    ((x @ w + b) * dz).sum().backward()
+    ((x @ w.T + b) * dz).sum().backward()
     return x.grad, w.grad, b.grad
 
 
-@checker("write linear_backward(x, w, dz): return (dx, dw, db) for the layer z = x @ w + b, given dz.")
+@checker("write linear_backward(x, w, dz): return (dx, dw, db) for the layer z = x @ w.T + b, with w of shape "
+         "(n_out, n_in), given dz.")
 def check_linear_backward(func):
     "Fresh random layers of new shapes (never square, so a missing transpose shows); compared with autograd."
-    for n, i, o in ((5, 3, 2), (7, 4, 6), (3, 6, 1)):
-        x, w, b, dz = torch.randn(n, i), torch.randn(i, o), torch.randn(o), torch.randn(n, o)
+    for n, n_in, n_out in ((5, 3, 2), (7, 4, 6), (3, 6, 1)):
+        x, w, b, dz = torch.randn(n, n_in), torch.randn(n_out, n_in), torch.randn(n_out), torch.randn(n, n_out)
         got = call(func, x, w, dz, hint="write the shapes down: only one product of two of x, w, dz (or their "
                                         "transposes) has the shape of the gradient you want.")
         require(isinstance(got, tuple | list) and len(got) == 3, "linear_backward should return three tensors.",
@@ -59,32 +62,45 @@ def check_linear_backward(func):
             if not torch.allclose(g, want, atol=1e-5):
                 hint = ("b is added to every row: its gradient adds up the rows of dz."
                         if name == "db" else "check which factor is transposed, and on which side it stands.")
-                raise wrong(f"{name} has the right shape but wrong numbers (x {n}x{i}, w {i}x{o}).", hint)
+                raise wrong(f"{name} has the right shape but wrong numbers (x {n}x{n_in}, w {n_out}x{n_in}).", hint)
     return "dx, dw and db agree with autograd on three new layers."
 
 
-@checker("write engine_step(params, make_loss, lr): set every parameter's grad to 0, build the loss, backward(), then "
-         "move every parameter's data by -lr times its grad.")
-def check_engine_step(func, scalar_class):
-    "Three steps on a fresh quadratic, the parameters holding stale gradients at first; compared with plain descent."
-    start, centre = torch.randn(3).tolist(), torch.randn(3).tolist()
-    lr = 0.1 + 0.2 * torch.rand(1).item()
-    params = [scalar_class(v) for v in start]
-    for p in params:
-        p.grad = 7.0  # left over from an earlier backward()
+def _planted_network(n_images, hidden):
+    "Fresh images and a fresh network with some units planted dead, one unit on for a single image: (x, params, dead)."
+    x = torch.rand(n_images, 28 * 28) * (torch.rand(n_images, 28 * 28) < 0.3)  # about 30% of the pixels inked
+    params = [p.detach() for p in init_two_layer(hidden)]
+    units = torch.randperm(hidden)
+    dead, lonely = sorted(units[:1 + int(torch.randint(3, ()))].tolist()), int(units[-1])
+    z1 = linear1(x, params[0], params[1])
+    params[1][:] = -z1.median(0).values  # every unit on for about half of the images ...
+    params[1][dead] = -100.0  # ... but these: pixels lie in [0, 1], so their sums are below 0 for every image
+    top2 = z1[:, lonely].topk(2).values
+    params[1][lonely] = -top2.mean()  # on for the one image with the largest sum, off for the others
+    return x, [p.requires_grad_() for p in params], dead
 
-    def make_loss():
-        return sum(((p - c) * (p - c) for p, c in zip(params, centre)), params[0] * params[1])
 
-    want = list(start)
-    for _ in range(3):
-        call(func, params, make_loss, lr, returns=False, hint="read the error, and print p.data and p.grad.")
-        grads = [2 * (want[0] - centre[0]) + want[1], 2 * (want[1] - centre[1]) + want[0], 2 * (want[2] - centre[2])]
-        want = [v - lr * g for v, g in zip(want, grads)]
-    got = [p.data for p in params]
-    if all(abs(g - v) < 1e-9 for g, v in zip(got, want)):
-        return "three steps of gradient descent, whatever the gradients held before."
-    require(all(abs(g - v) > 1e-9 for g, v in zip(got, start)), "Some parameters never moved.",
-            "change p.data, the number itself, for every parameter.")
-    raise wrong("After three steps your parameters are not where gradient descent takes them.",
-                "backward() adds to a parameter's grad: set it to 0 before each backward(), and step downhill.")
+@checker("write dead_units(x, params): the indices of the hidden units whose weighted sum Z1 = x @ w1 + b1 is <= 0 "
+         "for every image (row) of x.")
+def check_dead_units(func):
+    "Fresh images and networks with dead units planted at random (and one unit on for one image only)."
+    for n_images, hidden in ((40, 9), (25, 12)):
+        x, params, dead = _planted_network(n_images, hidden)
+        got = call(func, x, params, hint="compute Z1 with linear1(x, w1, b1), then ask which columns are <= 0 "
+                                         "in every row.")
+        got = torch.as_tensor(got).flatten()
+        require(got.dtype != torch.bool, "dead_units returned a mask of True/False, not indices.",
+                "turn the mask into the positions where it is True, with .nonzero().")
+        got = sorted(int(i) for i in got.tolist())
+        if not got or any(i >= hidden for i in got):
+            raise wrong(f"dead_units returned {got}, on a network of {hidden} hidden units with some dead.",
+                        "a row of Z1 is one image and a column one unit: 'for every image' runs down the rows.")
+        if got != dead:
+            raise wrong(f"dead_units found units {got}: on this new network, not the units off for every image.",
+                        "a unit is dead only if its sum is <= 0 for EVERY image: one image that turns it on "
+                        "is enough to keep it learning.")
+        y = (torch.rand(n_images, 1) < 0.5).float()
+        mnist_loss(simple_net(x, params), y).backward()
+        w1, b1, w2, _ = params
+        assert max(w1.grad[:, dead].abs().max(), b1.grad[dead].abs().max(), w2.grad[dead].abs().max()) == 0
+    return "the units you found get a gradient of exactly 0 from autograd: plain SGD would never change them."

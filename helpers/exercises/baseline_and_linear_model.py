@@ -98,52 +98,69 @@ def check_worst_mistakes(func):
     return "masks, .nonzero() and .argsort() find each kind of mistake, the most confident first."
 
 
-class _NoMatrixProduct(torch.Tensor):
-    "A batch of images on which every matrix product raises: exercise 3 asks for the weighted sums without one."
+class _Guarded(torch.Tensor):
+    """Exercise 3's inputs: every matrix product raises, and so does every operation that turns the weights, a column
+    (P, 1) or its transpose (1, P), into a flat tensor (P,): the exercise asks for broadcasting against the column."""
 
+    pixels = 0  # P, set by the checker before each call
     PRODUCTS = {torch.matmul, torch.mm, torch.bmm, torch.einsum, torch.tensordot, torch.inner, torch.mv,
                 torch.nn.functional.linear, torch.Tensor.__matmul__, torch.Tensor.__rmatmul__, torch.Tensor.matmul,
                 torch.Tensor.mm, torch.Tensor.mv, torch.Tensor.inner}
+
+    @classmethod
+    def _is_weights(cls, value):
+        return isinstance(value, torch.Tensor) and value.dim() == 2 and sorted(value.shape) == [1, cls.pixels]
 
     @classmethod
     def __torch_function__(cls, func, types, args=(), kwargs=None):
         if func in cls.PRODUCTS:
             raise wrong("Your function multiplies matrices (with @, matmul or linear1).",
                         "this exercise asks for the weighted sums written out: multiply with *, then .sum.")
-        return super().__torch_function__(func, types, args, kwargs or {})
+        result = super().__torch_function__(func, types, args, kwargs or {})
+        inputs = [*args, *(kwargs or {}).values()]
+        outputs = result if isinstance(result, tuple | list) else [result]
+        with torch._C.DisableTorchFunctionSubclass():  # reading shapes here must not call this function again
+            flattened = any(cls._is_weights(a) for a in inputs) and any(
+                isinstance(r, torch.Tensor) and tuple(r.shape) == (cls.pixels,) for r in outputs)
+        if flattened:
+            raise wrong("Your function flattens the weights into a list of P numbers (with [:, 0], view, squeeze...).",
+                        "keep them a column: weights.T has shape (1, P), and broadcasting lines it up with xb (N, P).")
+        return result
 
 
-@checker("write my_weighted_sums(xb, weights, bias) with * and .sum, without @.")
+@checker("write my_weighted_sums(xb, weights, bias) with * and .sum, without @ and without flattening the weights.")
 def check_weighted_sums(func):
-    "Exercise 3: the linear model's predictions for a batch, written as weighted sums without @."
+    "Exercise 3: the linear model's predictions for a batch, by broadcasting the weights' column, without @."
     gen = _generator(3)
     for n, pixels in [(6, 10), (3, 784)]:
         xb, weights = torch.rand(n, pixels, generator=gen), torch.randn(pixels, 1, generator=gen)
         bias = torch.randn(1, generator=gen)
-        predictions = call(func, xb.as_subclass(_NoMatrixProduct), weights, bias, hint=SHAPE_HINT)
+        _Guarded.pixels = pixels
+        predictions = call(func, xb.as_subclass(_Guarded), weights.as_subclass(_Guarded), bias, hint=SHAPE_HINT)
         if isinstance(predictions, torch.Tensor):
             predictions = predictions.as_subclass(torch.Tensor)
         require(not (isinstance(predictions, torch.Tensor) and tuple(predictions.shape) == (n,)),
                 f"The predictions have shape {(n,)}: a flat list.",
-                "they must be a column (N, 1), like the targets; .view(-1, 1) makes one.")
+                "they must be a column (N, 1), like the targets: .sum(1, keepdim=True) keeps the summed dimension.")
         require_tensor(predictions, (n, 1), "the predictions")
         expected = xb @ weights + bias
         require(not torch.allclose(predictions, xb @ weights, atol=1e-4), "The bias is missing.",
                 "add the bias to every weighted sum.")
         require(torch.allclose(predictions, expected, atol=1e-4),
                 f"For {n} images of {pixels} pixels some predictions are wrong.",
-                "multiply each image's pixels by the weights (weights[:, 0] is a flat tensor, one weight per pixel), "
-                "then add up each row.")
+                "multiply each image's pixels by the weights lined up as a row, then add up each row.")
     return "each prediction is the image's pixels times the weights, added up, plus the bias: xb @ weights + bias."
 
 
-def _squared_distance_gap(xb, first, second):
-    return ((xb - second) ** 2).mean(-1, keepdim=True) - ((xb - first) ** 2).mean(-1, keepdim=True)
+def _per_digit_scores(xb, first, second):
+    "Each image's score for each average m, 2 x.m - m.m (minus the part of |x - m|^2 that changes with m): (N, 2)."
+    averages = torch.stack([first, second], 1)
+    return 2 * xb @ averages - (averages**2).sum(0)
 
 
-@checker("write my_baseline_weights(first, second), returning the baseline's weights and bias.")
-def check_baseline_weights(func):
-    "Exercise 4: weights and bias with xb @ weights + bias = (squared L2 distance to second) - (to first)."
+@checker("write my_scores_per_digit(first, second), returning weights (P, 2) and a bias (2,): one score per digit.")
+def check_scores_per_digit(func):
+    "Exercise 4: a linear model with two outputs, column k scoring average k: 2 x.m_k - m_k.m_k, the larger the nearer."
     gen = _generator(4)
     for n, pixels in [(8, 12), (5, 784)]:
         first, second = torch.rand(pixels, generator=gen), torch.rand(pixels, generator=gen)
@@ -152,17 +169,29 @@ def check_baseline_weights(func):
         require(isinstance(result, tuple | list) and len(result) == 2, "Return two things: the weights and the bias.",
                 "end with `return weights, bias`.")
         weights, bias = result
-        require_tensor(weights, (pixels, 1), "weights")
-        require(isinstance(bias, torch.Tensor) and bias.numel() == 1, "The bias should be a tensor holding one number.",
-                "like the bias from init_params, shape (1,): .view(1) makes one from a single number.")
-        got, gap = xb @ weights + bias.view(1), _squared_distance_gap(xb, first, second)
-        require(not torch.allclose(got, -gap, atol=1e-4), "Your model says the opposite of the baseline.",
-                "a positive result must mean 'nearer first'; check the signs of the weights and of the bias.")
-        require(not torch.allclose(got, pixels * gap, atol=1e-3), f"Your results are {pixels} times too large.",
-                "l2_distance takes a MEAN over the pixels; divide the weights and the bias by the number of pixels.")
-        require(bias.abs().item() > 1e-6, "The bias is zero.",
-                "expand the squares: the averages' own sums of squares are left over.")
-        require(torch.allclose(got, gap, atol=1e-4),
-                f"For averages of {pixels} pixels, xb @ weights + bias differs from the gap in squared distances.",
-                "expand (x - m) squared pixel by pixel and collect what multiplies each pixel and what is left over.")
-    return "the nearest-average baseline is a linear model: its weights and bias come from the two averages."
+        require(not (isinstance(weights, torch.Tensor) and tuple(weights.shape) == (2, pixels)),
+                f"The weights have shape {(2, pixels)}: one row per digit.",
+                "each digit's weights must be a column: torch.stack([a, b], 1) puts a and b side by side.")
+        require_tensor(weights, (pixels, 2), "weights")
+        require(isinstance(bias, torch.Tensor) and bias.numel() == 2, "The bias should be a tensor of two numbers.",
+                "one bias per digit, shape (2,): torch.stack([a, b]) makes one from two single numbers.")
+        got, right = xb @ weights + bias.reshape(2), _per_digit_scores(xb, first, second)
+
+        def like(other, got=got):
+            return torch.allclose(got, other, rtol=1e-4, atol=1e-3)
+
+        right_bias = (torch.stack([first, second], 1) ** 2).sum(0)
+        require(not like(-right), "Your scores grow as an image moves AWAY from the average.",
+                "that is the part of the squared distance that changes with m; the score is minus it.")
+        require(not like(right[:, [1, 0]]), "The two columns are swapped.", "column 0 scores the first digit.")
+        require(not like(right / pixels), f"Your scores are {pixels} times too small.",
+                "the lesson's baseline_weights come from sums over the pixels, not means: do not divide.")
+        require(not like(right + right_bias), "The bias is missing.",
+                "expanding |x - m|^2 leaves the average's own sum of squares, which changes with m.")
+        require(not like(right + 2 * right_bias), "The bias has the wrong sign.",
+                "the score is MINUS the part that changes with m: minus 2 x.m, plus m.m, all negated.")
+        require(not like(right / 2 - right_bias / 2), "The weights are half what they should be.",
+                "expand one pixel: (x_i - m_i)^2 = x_i^2 - 2 x_i m_i + m_i^2.")
+        require(like(right), f"For averages of {pixels} pixels some scores are wrong.",
+                "expand |x - m|^2 = |x|^2 - 2 x.m + |m|^2: drop what does not depend on m, negate the rest.")
+    return "one weighted sum per average, the larger the nearer; their difference is the baseline's linear model."

@@ -65,27 +65,47 @@ def check_read_folder(func):
     return "Every image of every subfolder, scaled to 0..1, each with the digit its folder is named after."
 
 
-@checker("write my_ink_fraction(images), then run the cell again.")
-def check_ink_fraction(func):
-    "my_ink_fraction(images): for each image of an (N, 28, 28) stack in 0..1, the fraction of pixels above 0.5."
+@checker("write my_top_ink(images), then run the cell again.")
+def check_top_ink(func):
+    "my_top_ink(images): for each image of an (N, 28, 28) stack in 0..1, the share of its ink that lies in rows 0-13."
     gen = fresh_generator(2)
-    for n in (6, 1):
-        images = torch.rand(n, 28, 28, generator=gen) ** torch.linspace(0.5, 4, n).view(n, 1, 1)
+    for n in (20, 3):
+        images = torch.rand(n, 28, 28, generator=gen) ** torch.linspace(0.5, 3, n).view(n, 1, 1)
+        images[:, :14] *= torch.rand(n, 1, 1, generator=gen) * 0.8 + 0.4  # each image its own balance of top and bottom
+        images[:, :, :14] *= torch.rand(n, 1, 1, generator=gen) * 0.8 + 0.4  # and of left and right
+        images = images.clamp(0, 1)
         images[(images - 0.5).abs() < 1e-3] = 0.0  # no pixel sits on the threshold itself
-        expected = (images > 0.5).float().mean(dim=(1, 2))
+        images[:, 3, 3], images[:, 20, 20] = 0.9, 0.9  # every image has ink at the top and at the bottom
+        ink = (images > 0.5).float()
+
+        def share(top, ink=ink):
+            return top.flatten(1).sum(1) / ink.flatten(1).sum(1)
+
+        expected = share(ink[:, :14])
         result = attempt(func, images.clone())
         require(isinstance(result, torch.Tensor), f"You returned a {type(result).__name__}.",
-                "compare the images with 0.5, then average with .mean(dim=...).")
+                "compare the images with 0.5 and work with tensors throughout.")
         require(tuple(result.shape) == (n,), f"For {n} images your result has shape {shape_of(result)}, not ({n},).",
-                "one number per image: average over the rows and the columns (dims 1 and 2), not over the images.")
+                "one number per image. Which axis does [:14] slice, and which axis does [:, :14] slice?")
         result = result.float().cpu()
-        require(result.max() <= 1, "Some of your fractions are above 1: they look like counts.",
-                "a fraction is a count divided by the number of pixels; the mean of 0s and 1s is one.")
-        require(result.max() > 0, "Every fraction is 0.", "the pixels are scaled to 0..1: compare them with 0.5.")
-        require(torch.allclose(result, expected, atol=1e-6),
-                "Your fractions are not the share of each image's pixels that are above 0.5.",
-                "images > 0.5 is True where there is ink; .float() makes it 1.0 and 0.0.")
-    return "One fraction of ink per image."
+        require(not result.isnan().any(), "Some of your shares are 0 / 0: no pixel counted as ink.",
+                "the pixels are scaled to 0..1: compare them with 0.5.")
+        require(result.max() <= 1 + 1e-6, "Some of your shares are above 1: they look like counts.",
+                "divide the ink in the top rows by all the image's ink.")
+        require(not torch.allclose(result, 1 - expected, atol=1e-5), "Yours are the shares of the bottom rows.",
+                "axis 1 counts rows from the top: rows 0 to 13 are the upper half.")
+        require(not torch.allclose(result, share(ink[:, :, :14]), atol=1e-5),
+                "Yours are the shares of the left columns, not of the top rows.",
+                "in (N, 28, 28), axis 1 picks the row and axis 2 the column.")
+        require(not torch.allclose(result, share(ink[:, :15]), atol=1e-5), "You counted rows 0 to 14.",
+                "a slice stops before its end: :14 keeps 14 rows.")
+        require(not torch.allclose(result, ink[:, :14].flatten(1).mean(1), atol=1e-5),
+                "Yours are the shares of the top rows' pixels that are ink, not shares of the image's ink.",
+                "divide by the image's ink (its pixels above 0.5), not by its number of pixels.")
+        require(torch.allclose(result, expected, atol=1e-5),
+                "Your numbers are not the share of each image's ink that lies in rows 0 to 13.",
+                "ink is a pixel above 0.5; count it in the top rows and in the whole image, per image.")
+    return "For each image, the share of its ink in the upper half."
 
 
 @checker("write my_targets(labels, digit), then run the cell again.")

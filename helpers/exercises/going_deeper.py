@@ -2,6 +2,8 @@
 edges, batch normalisation by hand in both modes, and Adam's steps as PyTorch writes them. Each follows the contract
 in helpers/exercises/__init__.py: fresh random inputs every time, compared with PyTorch's own layers."""
 
+from unittest.mock import patch
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -11,6 +13,8 @@ from helpers.exercises import call, checker, require, require_tensor, wrong
 
 def _hint(err):
     "A hint for an error the learner's code raised."
+    if "switched off" in str(err):
+        return "compute each weighted sum yourself, (window * weights).sum(), in a loop over the positions."
     if "size" in str(err) or "shape" in str(err):
         return "print the shapes of your tensors; a window of the image must have the filter's shape."
     return "read the error; try your function on a small tensor you can check by eye."
@@ -29,6 +33,11 @@ def _conv(image, weights, stride, padding, flip=False):
     return F.conv2d(image[None, None], w[None, None], stride=stride, padding=padding)[0, 0]
 
 
+def _switched_off(*args, **kwargs):
+    "Stands in for F.conv2d while the learner's convolution runs: the exercise is to write it without the library."
+    raise RuntimeError("F.conv2d is switched off while the checker runs your function")
+
+
 @checker("write my_conv2d(image, weights, stride, padding): slide the filter over the (padded) image, a step of "
          "`stride` pixels at a time, and return the grid of weighted sums.")
 def check_conv2d(func):
@@ -37,7 +46,8 @@ def check_conv2d(func):
         h, w = (int(n) for n in torch.randint(5, 10, (2,)))
         image, weights = torch.rand(h, w), torch.randn(k, k)
         expected = _conv(image, weights, stride, padding)
-        got = call(func, image.clone(), weights.clone(), stride, padding, hint=_hint)
+        with patch.object(F, "conv2d", _switched_off), patch.object(torch, "conv2d", _switched_off):
+            got = call(func, image.clone(), weights.clone(), stride, padding, hint=_hint)
         require(isinstance(got, torch.Tensor), f"Your function returned {type(got).__name__}, not a tensor.",
                 "collect the weighted sums in a tensor of shape (rows, columns), e.g. torch.zeros then fill it in.")
         got = got.detach().float()

@@ -1,5 +1,6 @@
 """Checkers for the exercises of lesson 6 (06_learner_equivalence.ipynb): an optimiser's step with weight decay, a
-model written as an nn.Module, and a fastai callback. Each follows the contract in helpers/exercises/__init__.py.
+model written as an nn.Module, and a fastai callback that reads the gradients. Each follows the contract in
+helpers/exercises/__init__.py.
 
 fastai is imported inside the checkers, not here: the lesson imports this module before setup_course(), and fastai
 only after it (CONTRIBUTING.md).
@@ -35,8 +36,8 @@ def _decayed(start, grads, lr, wd, sign=-1.0, decay_sign=1.0, scale_decay=True):
     return params
 
 
-@checker("write the step of MyWeightDecayOptim: for every parameter, p -= lr * (p.grad + wd * p), under "
-         "torch.no_grad().")
+@checker("write the step of MyWeightDecayOptim: for every parameter, first add wd times the parameter to its "
+         "gradient, then take the plain step, under torch.no_grad().")
 def check_weight_decay(optim_class):
     "Step the learner's optimiser on new parameters with new gradients; compare with the rule and torch.optim.SGD."
     for _ in range(3):
@@ -70,15 +71,16 @@ def check_weight_decay(optim_class):
             keywords = {"lr": lr, "wd": wd, **planted}
             require(not close(got, _decayed(start, grads, **keywords)), what, hint)
         raise wrong(f"After {len(grads)} steps at lr {lr:.3f} with wd {wd:.3f} your parameters are not where the "
-                    "rule puts them.", "for each p in self.params: p -= self.lr * (p.grad + self.wd * p), inside "
-                    "torch.no_grad().")
+                    "rule puts them.", "for each p in self.params, the step uses the gradient plus wd times p, "
+                    "scaled by lr, inside torch.no_grad().")
     reference = torch.optim.SGD([p.clone().requires_grad_() for p in start], lr=lr, weight_decay=wd)
     for step_grads in grads:
         for p, g in zip(reference.param_groups[0]["params"], step_grads):
             p.grad = g.clone()
         reference.step()
     require(close(got, [p.detach() for p in reference.param_groups[0]["params"]]),
-            "Your steps differ from torch.optim.SGD(weight_decay=wd).", "p -= lr * (p.grad + wd * p).")
+            "Your steps differ from torch.optim.SGD(weight_decay=wd).",
+            "add wd times p to the gradient, then step by lr times that sum.")
     return "Your steps pull every parameter towards 0, as torch.optim.SGD(..., weight_decay=wd) does."
 
 
@@ -148,7 +150,7 @@ def _random_learner(extra_cbs):
 
 
 def _reference_log():
-    "A callback object that records what the exercise asks: every training batch's loss, for the latest fit."
+    "A callback object that records what the exercise asks: the weight's mean absolute gradient at every step."
     from fastai.callback.core import Callback
 
     class Reference(Callback):
@@ -157,23 +159,27 @@ def _reference_log():
         def before_fit(self):
             self.expected = []
 
-        def after_loss(self):
-            if self.training:
-                self.expected.append(self.loss.item())
+        def before_step(self):
+            self.expected.append(self.model.weight.grad.abs().mean().item())
 
     return Reference()
 
 
-@checker("write my_loss_log(): return a Callback class whose objects keep in `batch_losses` the loss of every "
-         "training batch of the latest fit, as Python floats.")
-def check_loss_log(make_class):
+def _near(got, want):
+    "Two lists of floats, equal to within float32 rounding."
+    return len(got) == len(want) and all(abs(g - w) <= 1e-5 * abs(w) + 1e-7 for g, w in zip(got, want))
+
+
+@checker("write my_grad_log(): return a Callback class whose objects keep in `grad_sizes` the mean absolute gradient "
+         "of the model's weight at every training step of the latest fit, as Python floats.")
+def check_grad_log(make_class):
     "Fit Learners on new random data twice each, with the learner's callback and a reference; compare the records."
     from fastai.callback.core import Callback
 
     cls = attempt(make_class)
     require(isinstance(cls, type) and issubclass(cls, Callback),
-            f"my_loss_log() returned {cls!r}, not a class derived from fastai's Callback.",
-            "define class LossLog(Callback): ... inside the function, and return the class itself (no brackets).")
+            f"my_grad_log() returned {cls!r}, not a class derived from fastai's Callback.",
+            "define class GradLog(Callback): ... inside the function, and return the class itself (no brackets).")
     for _ in range(2):
         log, reference = cls(), _reference_log()
         learn = _random_learner([log, reference])
@@ -185,21 +191,25 @@ def check_loss_log(make_class):
                 raise Stub from None
             except Exception as error:
                 raise wrong(f"Fitting with your callback raised {type(error).__name__}: {error}",
-                            "inside a callback, self.loss, self.training and self.xb are the Learner's.") from None
-            got, want = getattr(log, "batch_losses", None), reference.expected
-            require(isinstance(got, list), f"Your callback's batch_losses is {type(got).__name__}, not a list.",
+                            "at the event you chose, does self.model.weight.grad exist yet? Read the events in "
+                            "learn.show_training_loop() between backward and the step.") from None
+            got, want = getattr(log, "grad_sizes", None), reference.expected
+            require(isinstance(got, list), f"Your callback's grad_sizes is {type(got).__name__}, not a list.",
                     "start an empty list in before_fit and append to it.")
-            require(len(got) != len(want) + epochs * len(learn.dls.valid),
-                    f"Your callback kept {len(got)} losses for {len(want)} training batches: it also kept the "
-                    "validation batches.", "append only when self.training is True.")
             require(len(got) <= len(want),
-                    f"Your callback kept {len(got)} losses, but this fit had {len(want)} training batches.",
-                    "start the list afresh in before_fit, so that each fit keeps its own losses.")
-            require(len(got) == len(want), f"Your callback kept {len(got)} losses, but this fit had {len(want)} "
-                    "training batches.", "in before_fit start an empty list; after each training batch's loss, "
-                    "append it once.")
-            require(all(type(v) is float for v in got), "Your losses are not Python floats.",
-                    "self.loss is a tensor holding one number: append self.loss.item().")
-            require(got == want, "Your losses are not those of the batches they belong to.",
-                    "append self.loss.item() after the loss is computed (after_loss, or after_batch).")
-    return "Your callback kept every training batch's loss, and only those, for each fit."
+                    f"Your callback kept {len(got)} numbers, but this fit made {len(want)} training steps.",
+                    "start the list afresh in before_fit, so that each fit keeps its own numbers; record only at an "
+                    "event that training batches reach.")
+            require(len(got) == len(want), f"Your callback kept {len(got)} numbers, but this fit made {len(want)} "
+                    "training steps.", "record once per training batch, at an event between backward and the "
+                    "clearing of the gradients.")
+            require(all(type(v) is float for v in got), "Your numbers are not Python floats.",
+                    "a mean is a tensor holding one number: append its .item().")
+            if _near(got, want):
+                continue
+            require(not all(v == 0 for v in got), "Every number you kept is 0: your callback read the gradients "
+                    "after they were cleared.", "look in learn.show_training_loop() for the events between "
+                    "backward and zero_grad.")
+            raise wrong("Your numbers are not the mean absolute gradients of the weight at each step.",
+                        "take self.model.weight.grad, its absolute values, then their mean, as a float.")
+    return "Your callback kept the weight's gradient size at every training step, and only there, for each fit."

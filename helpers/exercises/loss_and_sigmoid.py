@@ -2,10 +2,12 @@
 F.logsigmoid with arithmetic alone, the slope of log loss for 2s and 9s, and a slope measured by nudging a weight.
 Each follows the contract in `helpers/exercises/__init__.py`."""
 
+from contextlib import contextmanager
+
 import torch
 import torch.nn.functional as F
 
-from helpers.exercises import attempt, checker, require, require_tensor
+from helpers.exercises import attempt, call, checker, require, require_tensor, wrong
 from helpers.model import linear1, log_loss, mnist_loss
 
 
@@ -35,6 +37,26 @@ def _refuses_flat_predictions(func, g):
     except Exception:  # noqa: BLE001 (a ValueError from check_shapes is expected; any refusal will do)
         return True
     return False
+
+
+_BCE_WITH_LOGITS = F.binary_cross_entropy_with_logits  # the reference, kept before _library_loss_refused hides it
+
+
+@contextmanager
+def _library_loss_refused(name):
+    "While active, PyTorch's own binary cross-entropy raises a wrong answer: the exercise is to write it."
+    def refuse(*args, **kwargs):
+        raise wrong(f"{name} calls PyTorch's binary cross-entropy instead of computing log loss itself.",
+                    "build it from F.logsigmoid(z) and F.logsigmoid(-z), weighted by factors made from the target.")
+    names = ("binary_cross_entropy_with_logits", "binary_cross_entropy")  # nn.BCEWithLogitsLoss calls the first
+    saved = {name: getattr(F, name) for name in names}
+    try:
+        for name in names:
+            setattr(F, name, refuse)
+        yield
+    finally:
+        for name, original in saved.items():
+            setattr(F, name, original)
 
 
 def _check_loss(func, name, reference, hint, g, lo, hi, finite_hint=None):
@@ -83,21 +105,48 @@ def check_mnist_loss(my_mnist_loss):
     return "my_mnist_loss is the mnist loss, written with arithmetic alone, and it refuses a flat column."
 
 
-@checker("write my_log_loss(predictions, targets) without torch.where: check the shapes, weight F.logsigmoid(z) and "
-         "F.logsigmoid(-z) by factors made from the target, add, minus the mean.")
+@checker("write my_log_loss(predictions, targets) without torch.where: check the shapes, F.logsigmoid(z) once, the 9's "
+         "log probability from it, weighted by factors made from the target, minus the mean.")
 def check_log_loss(my_log_loss):
     """Compare my_log_loss with F.binary_cross_entropy_with_logits on fresh random batches with raw predictions up to
     +-30, where 1 - sigmoid(z) rounds to 0 in 32 bits; try a wrong shape, and targets between 0 and 1."""
+    with _library_loss_refused("my_log_loss"):
+        return _check_log_loss(my_log_loss)
+
+
+@contextmanager
+def _counted_logsigmoid(calls):
+    "While active, every call of F.logsigmoid appends its argument to `calls`."
+    original = F.logsigmoid
+
+    def counted(z, *args, **kwargs):
+        calls.append(z)
+        return original(z, *args, **kwargs)
+
+    F.logsigmoid = counted
+    try:
+        yield
+    finally:
+        F.logsigmoid = original
+
+
+def _check_log_loss(my_log_loss):
     g = _generator()
+    z, t = _batch(g, 8, -30.0, 30.0)
+    calls = []
+    with _counted_logsigmoid(calls):
+        attempt(my_log_loss, z.clone(), t.clone())
+    require(len(calls) <= 1, f"my_log_loss calls F.logsigmoid {len(calls)} times.",
+            "call it once, at z, for the 2's log probability; the 9's follows from it: what is sigma(-z) / sigma(z)?")
     hint = ("a 2 is charged -log sigma(z), which is -F.logsigmoid(z), and a 9 -log sigma(-z); weight each charge by "
             "its factor made from the target, add, and take the mean over the images (not the sum).")
     finite_hint = ("in 32 bits sigmoid(z) is exactly 1 from about z = 17, so log(1 - sigmoid(z)) is -inf: never form "
                    "the sigmoid; a 9's log probability log sigma(-z) is F.logsigmoid(-z).")
-    _check_loss(my_log_loss, "my_log_loss", F.binary_cross_entropy_with_logits, hint, g, -30.0, 30.0, finite_hint)
+    _check_loss(my_log_loss, "my_log_loss", _BCE_WITH_LOGITS, hint, g, -30.0, 30.0, finite_hint)
     z = 60 * torch.rand(9, 1, generator=g) - 30
     t = 0.1 + 0.8 * torch.rand(9, 1, generator=g)
     loss = attempt(my_log_loss, z.clone(), t.clone())
-    require(torch.allclose(loss, F.binary_cross_entropy_with_logits(z, t), atol=1e-4),
+    require(torch.allclose(loss, _BCE_WITH_LOGITS(z, t), atol=1e-4),
             "my_log_loss is right for targets of 0 and 1, but not for targets between them (such as 0.3): it does "
             "not weight the two logarithms by factors made from the target.",
             "use no comparison (no torch.where, no targets == 1): as in Exercise 1, the factor of log sigma(z) is 1 "
@@ -105,7 +154,7 @@ def check_log_loss(my_log_loss):
     return "my_log_loss agrees with F.binary_cross_entropy_with_logits for raw predictions up to +-30 and soft targets."
 
 
-@checker("write my_log_loss_slope(z, targets): sigma(z) - 1 for a 2, your rule for a 9, element by element.")
+@checker("write my_log_loss_slope(z, targets): sigma(z) - 1 for a 2, your rule for a 9, in one expression.")
 def check_log_loss_slope(my_log_loss_slope):
     "Compare my_log_loss_slope with autograd's slopes of each image's own log loss, on fresh random batches."
     g = _generator()
@@ -128,36 +177,56 @@ def check_log_loss_slope(my_log_loss_slope):
         require(False, "for the 9s your slopes are not the slopes of log loss.",
                 "compare a few with the lesson's slope(log_loss, z, 0.0), and use 1 - sigma(z) = sigma(-z): "
                 "a 9's loss at z is a 2's loss at -z, so its slope at z is minus a 2's slope at -z.")
-    return "my_log_loss_slope gives the exact slope of log loss for 2s and 9s alike."
+    z = 12 * torch.rand(9, 1, generator=g) - 6
+    t = 0.1 + 0.8 * torch.rand(9, 1, generator=g)
+    slopes = attempt(my_log_loss_slope, z.clone(), t.clone())
+    zz = z.clone().requires_grad_()
+    _BCE_WITH_LOGITS(zz, t, reduction="sum").backward()
+    require(isinstance(slopes, torch.Tensor) and slopes.shape == z.shape and torch.allclose(slopes, zz.grad, atol=1e-5),
+            "my_log_loss_slope is right for targets of 0 and 1, but not for targets between them (such as 0.3).",
+            "write one expression with no comparison of the targets: weight a 2's rule by t and a 9's by 1 - t, as "
+            "in Exercise 1, and simplify.")
+    return "my_log_loss_slope gives the exact slope of log loss for 2s, 9s and soft targets alike."
 
 
-@checker("write my_weight_slope: nudge weights[i] up and down by h on copies, and divide the loss's change by 2 * h.")
+@checker("write my_weight_slope: in 64-bit copies, nudge weights[i] up and down by h, and divide the loss's change by "
+         "2 * h.")
 def check_weight_slope(my_weight_slope):
-    "Compare my_weight_slope with the exact slope from autograd on a fresh small random model, in 64-bit numbers."
+    """Compare my_weight_slope with the exact slope from autograd on a fresh small random model given in 32-bit numbers,
+    as the lesson's model is; the slope must be right to 3 significant digits, which a 1e-6 nudge in 32 bits is not."""
     g = _generator()
     n, k = 20, 6
-    x = torch.rand(n, k, generator=g, dtype=torch.float64)
-    y = (torch.rand(n, 1, generator=g) < 0.5).double()
-    weights = torch.randn(k, 1, generator=g, dtype=torch.float64)
-    bias = torch.randn(1, generator=g, dtype=torch.float64)
+    x = torch.rand(n, k, generator=g)
+    y = (torch.rand(n, 1, generator=g) < 0.5).float()
+    weights = torch.randn(k, 1, generator=g)
+    bias = torch.randn(1, generator=g)
+    mixed = ("PyTorch multiplies two tensors only if both have the same precision: make 64-bit copies of x, y, the "
+             "weights and the bias (.double()) before you nudge.")
     for loss_func in (mnist_loss, log_loss):
-        w = weights.clone().requires_grad_()
-        loss_func(linear1(x, w, bias), y).backward()
+        w = weights.double().requires_grad_()
+        loss_func(linear1(x.double(), w, bias.double()), y.double()).backward()
         for i in torch.randperm(k, generator=g)[:3].tolist():
             kept = weights.clone()
-            value = attempt(my_weight_slope, loss_func, x, y, kept, bias, i)
+            value = call(my_weight_slope, loss_func, x, y, kept, bias, i, hint=mixed, what="my_weight_slope")
             require(torch.equal(kept, weights), "my_weight_slope changed the weights it was given.",
-                    "nudge copies (weights.clone()), so that the model is left as it was.")
+                    "nudge copies (weights.clone() or .double()), so that the model is left as it was.")
             require(isinstance(value, (float, int)) or (isinstance(value, torch.Tensor) and value.numel() == 1),
                     f"my_weight_slope returned {type(value).__name__}, not one number.",
                     "return the change of the loss divided by the size of the move, with .item().")
             value, exact = float(value), w.grad[i, 0].item()
-            if abs(value - exact) < 1e-5 * max(1.0, abs(exact)):
+            if abs(value - exact) <= 1e-3 * abs(exact) + 1e-7:
                 continue
-            require(abs(value - 2 * exact) > 1e-5 * max(1.0, abs(exact)),
+            require(abs(value - 2 * exact) > 1e-3 * abs(exact) + 1e-7,
                     f"for weight {i} your slope is twice the true slope.",
                     "the two nudged weights are 2 * h apart: divide by that distance.")
-            require(False, f"for weight {i} with {loss_func.__name__}, your slope {value:.6f} is not the true slope.",
+            in_64_bits = float(call(my_weight_slope, loss_func, x.double(), y.double(), weights.double(),
+                                    bias.double(), i, hint=mixed, what="my_weight_slope"))
+            require(abs(in_64_bits - exact) > 1e-3 * abs(exact) + 1e-7,
+                    f"for weight {i} with {loss_func.__name__}, your slope {value:.4g} is not right to 3 significant "
+                    "digits, though it would be if you were given 64-bit numbers.",
+                    "a nudge of 1e-6 moves a 32-bit loss by only a few of its smallest steps (the note on "
+                    "floating-point numbers): nudge 64-bit copies, made with .double().")
+            require(False, f"for weight {i} with {loss_func.__name__}, your slope {value:.4g} is not the true slope.",
                     "compute the loss of linear1(x, up, bias) and of linear1(x, down, bias), where up and down are "
                     "copies of the weights with weights[i] moved by +h and -h; divide the difference by 2 * h.")
-    return "my_weight_slope matches the exact slope of both losses for random weights."
+    return "my_weight_slope matches the exact slope of both losses, to 3 significant digits, for random weights."
