@@ -2,7 +2,7 @@
 F.logsigmoid with arithmetic alone, the slope of log loss for 2s and 9s, and a slope measured by nudging a weight.
 Each follows the contract in `helpers/exercises/__init__.py`."""
 
-from contextlib import contextmanager
+from unittest.mock import patch
 
 import torch
 import torch.nn.functional as F
@@ -39,24 +39,13 @@ def _refuses_flat_predictions(func, g):
     return False
 
 
-_BCE_WITH_LOGITS = F.binary_cross_entropy_with_logits  # the reference, kept before _library_loss_refused hides it
+_BCE_WITH_LOGITS = F.binary_cross_entropy_with_logits  # the reference, kept before the check hides it
 
 
-@contextmanager
-def _library_loss_refused(name):
-    "While active, PyTorch's own binary cross-entropy raises a wrong answer: the exercise is to write it."
-    def refuse(*args, **kwargs):
-        raise wrong(f"{name} calls PyTorch's binary cross-entropy instead of computing log loss itself.",
-                    "build it from F.logsigmoid(z) and F.logsigmoid(-z), weighted by factors made from the target.")
-    names = ("binary_cross_entropy_with_logits", "binary_cross_entropy")  # nn.BCEWithLogitsLoss calls the first
-    saved = {name: getattr(F, name) for name in names}
-    try:
-        for name in names:
-            setattr(F, name, refuse)
-        yield
-    finally:
-        for name, original in saved.items():
-            setattr(F, name, original)
+def _refuse_library_loss(*args, **kwargs):
+    "Stands in for PyTorch's binary cross-entropy while my_log_loss is checked: the exercise is to write it."
+    raise wrong("my_log_loss calls PyTorch's binary cross-entropy instead of computing log loss itself.",
+                "build it from F.logsigmoid(z) and F.logsigmoid(-z), weighted by factors made from the target.")
 
 
 def _check_loss(func, name, reference, hint, g, lo, hi, finite_hint=None):
@@ -110,33 +99,18 @@ def check_mnist_loss(my_mnist_loss):
 def check_log_loss(my_log_loss):
     """Compare my_log_loss with F.binary_cross_entropy_with_logits on fresh random batches with raw predictions up to
     +-30, where 1 - sigmoid(z) rounds to 0 in 32 bits; try a wrong shape, and targets between 0 and 1."""
-    with _library_loss_refused("my_log_loss"):
+    # nn.BCEWithLogitsLoss calls F.binary_cross_entropy_with_logits, so it is refused too
+    with (patch.object(F, "binary_cross_entropy_with_logits", _refuse_library_loss),
+          patch.object(F, "binary_cross_entropy", _refuse_library_loss)):
         return _check_log_loss(my_log_loss)
-
-
-@contextmanager
-def _counted_logsigmoid(calls):
-    "While active, every call of F.logsigmoid appends its argument to `calls`."
-    original = F.logsigmoid
-
-    def counted(z, *args, **kwargs):
-        calls.append(z)
-        return original(z, *args, **kwargs)
-
-    F.logsigmoid = counted
-    try:
-        yield
-    finally:
-        F.logsigmoid = original
 
 
 def _check_log_loss(my_log_loss):
     g = _generator()
     z, t = _batch(g, 8, -30.0, 30.0)
-    calls = []
-    with _counted_logsigmoid(calls):
+    with patch.object(F, "logsigmoid", wraps=F.logsigmoid) as logsigmoid:
         attempt(my_log_loss, z.clone(), t.clone())
-    require(len(calls) <= 1, f"my_log_loss calls F.logsigmoid {len(calls)} times.",
+    require(logsigmoid.call_count <= 1, f"my_log_loss calls F.logsigmoid {logsigmoid.call_count} times.",
             "call it once, at z, for the 2's log probability; the 9's follows from it: what is sigma(-z) / sigma(z)?")
     hint = ("a 2 is charged -log sigma(z), which is -F.logsigmoid(z), and a 9 -log sigma(-z); weight each charge by "
             "its factor made from the target, add, and take the mean over the images (not the sum).")
