@@ -195,9 +195,10 @@ Scalar.__neg__, Scalar.__sub__, Scalar.__rsub__ = scalar_neg, scalar_sub, scalar
 
 
 def draw_graph(root):
-    """Draw the computation graph of `root`: one box per value (its operation or name, its data and its grad), each
-    column one operation further from `root`, which stands on the right; arrows point from a value to its results, and
-    an arrow into a `+` or a `*` carries its local slope (1, or the other factor).
+    """Draw the computation graph of `root`: one box per value (its name, "c = a * b" for a labelled result of labelled
+    values, else its operation; its data and its grad; inputs blue, results yellow), each column one operation further
+    from `root`, which stands on the right; arrows point from a value to its results, and an arrow into a `+` or a `*`
+    carries its local slope (1, or the other factor).
     """
     order = topological_order(root)
     steps = {root: 0}  # for each value: the most operations on a path from it to root
@@ -214,7 +215,10 @@ def draw_graph(root):
     ax.set_ylim(-tallest / 2, tallest / 2)
     boxes = {}
     for value in order:
-        text = f"{value.label or value.op or 'constant'}\n{value.data:.4g}\ngrad {value.grad:.4g}"
+        name = value.label or value.op or "constant"
+        if value.label and value.op in ("+", "*") and all(p.label for p in value.parents):  # "c = a * b"
+            name = f"{value.label} = {value.parents[0].label} {value.op} {value.parents[1].label}"
+        text = f"{name}\n{value.data:.4g}\ngrad {value.grad:.4g}"
         colour = "lightyellow" if value.parents else "lightblue"  # results yellow, inputs blue
         boxes[value] = ax.text(*place[value], text, ha="center", va="center", fontsize=8,
                                bbox={"boxstyle": "round", "facecolor": colour})

@@ -287,13 +287,14 @@ def plot_valley(loss, path, centre, span=(1.5, 2.0), n=80):
     (ca, cb), (wa, wb) = [float(v) for v in centre], span
     a_s, b_s = torch.linspace(ca - wa, ca + wa, n), torch.linspace(cb - wb, cb + wb, n)
     grid = [[float(loss(torch.tensor([a, b], device=centre.device))) for a in a_s] for b in b_s]
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = plt.subplots(figsize=(7, 5))
     levels = [min(map(min, grid)) * 1.5**i for i in range(25)]  # each line 1.5 times the loss of the one inside it
     ax.contour(a_s.tolist(), b_s.tolist(), grid, levels=levels, colors="grey", linewidths=0.7)
     ax.plot([p[0] for p in path], [p[1] for p in path], ".-", color="C1", ms=3, label="steps of gradient descent")
     ax.plot(*path[0], "o", color="C3", label="start")
     ax.plot(ca, cb, "x", color="black", ms=8, label="lowest point (lstsq)")
-    ax.set(xlabel="a", ylabel="b", title="the loss over a and b, with c fixed")
+    # equal scales on both axes, so that the valley's shape and the angle of each step against the contours are true
+    ax.set(xlabel="a", ylabel="b", title="the loss over a and b, with c fixed", aspect="equal")
     ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1))  # beside the plot, never over the path
     fig.tight_layout()
     return ax
@@ -312,4 +313,17 @@ def plot_boundary(score, points, labels, title=None, lim=3.0, n=121, ax=None):
                 colors=["#cfe2f3", "#f4cccc"])
     ax.scatter(points[:, 0].tolist(), points[:, 1].tolist(), c=labels.flatten().tolist(), cmap="bwr", s=8)
     ax.set(title=title, aspect="equal")
+    return ax
+
+
+def plot_batch_losses(raw, smoothed, epoch_len):
+    """Lesson 6: each training batch's loss (faint blue) and the recorder's smoothed loss (orange), with a grey line at
+    each epoch's last batch, where the table reads its train_loss."""
+    fig, ax = plt.subplots()
+    ax.vlines(range(epoch_len - 1, len(raw), epoch_len), 0, 1, transform=ax.get_xaxis_transform(), colors="0.8",
+              lw=0.8, label="last batch of each epoch")
+    ax.plot(raw, label="each batch's loss (BatchLog)", alpha=0.5)
+    ax.plot(smoothed, label="smoothed (as the recorder does)")
+    ax.set(xlabel="training batch", ylabel="loss")
+    ax.legend()
     return ax

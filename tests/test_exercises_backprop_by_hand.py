@@ -52,8 +52,24 @@ def linear_dx_transposed(x, w, dz):
     return dz @ w.T, dz.T @ x, dz.sum(0)
 
 
+def linear_dw_transposed(x, w, dz):  # right on no layer, but with the right shape wherever n_in = n_out
+    return dz @ w, x.T @ dz, dz.sum(0)
+
+
+def linear_db_over_units(x, w, dz):  # sums each image's row: the right length only when N = n_out
+    return dz @ w, dz.T @ x, dz.sum(1)
+
+
 def dead_right(x, params):
     return (linear1(x, params[0], params[1]) <= 0).all(0).nonzero().flatten()
+
+
+def dead_from_the_relu(x, params):  # another right answer: the ReLU's output is 0 for every image
+    return torch.nonzero((torch.relu(linear1(x, params[0], params[1])) == 0).all(0)).flatten().tolist()
+
+
+def dead_strict(x, params):  # forgets that at exactly 0 the slope is 0 too
+    return (linear1(x, params[0], params[1]) < 0).all(0).nonzero().flatten()
 
 
 def dead_any(x, params):
@@ -73,7 +89,8 @@ def test_solutions_pass(capsys):
     check_scalar_tanh(tanh_right, Scalar)
     check_linear_backward(linear_right)
     check_dead_units(dead_right)
-    assert capsys.readouterr().out.count("Correct!") == 3
+    check_dead_units(dead_from_the_relu)
+    assert capsys.readouterr().out.count("Correct!") == 4
 
 
 def test_stubs_say_not_done(capsys):
@@ -90,14 +107,24 @@ def test_wrong_tanh(func, hint):
     assert hint in str(err.value)
 
 
-@pytest.mark.parametrize("func", [linear_mean_bias, linear_copied_from_lesson, linear_dx_transposed])
+@pytest.mark.parametrize("func", [linear_mean_bias, linear_copied_from_lesson, linear_dx_transposed,
+                                  linear_dw_transposed, linear_db_over_units])
 def test_wrong_layer(func):
     with pytest.raises(ExerciseError, match="Hint"):
         check_linear_backward(func)
 
 
-@pytest.mark.parametrize("func, hint", [(dead_any, "EVERY image"), (dead_wrong_axis, "a row of Z1"),
-                                        (dead_mask, "nonzero")])
+@pytest.mark.parametrize("func, hint", [(linear_dx_transposed, "cannot tell"), (linear_dw_transposed, "cannot tell"),
+                                        (linear_copied_from_lesson, "cannot tell"),
+                                        (linear_db_over_units, "every row")])
+def test_square_layer_defeats_shapes(func, hint):  # the first layer is square: these have the right shapes there
+    with pytest.raises(ExerciseError, match="right shape but wrong numbers") as err:
+        check_linear_backward(func)
+    assert hint in str(err.value) and "4x4" in str(err.value)
+
+
+@pytest.mark.parametrize("func, hint", [(dead_any, "EVERY image"), (dead_strict, "exactly 0"),
+                                        (dead_wrong_axis, "a row of Z1"), (dead_mask, "nonzero")])
 def test_wrong_dead_units(func, hint):
     torch.manual_seed(1)
     with pytest.raises(ExerciseError, match="Hint") as err:

@@ -93,6 +93,18 @@ def test_a_typical_wrong_answer_is_refused_with_a_hint(name, capsys):
     assert "Correct" not in capsys.readouterr().out
 
 
+def test_top_ink_scores_the_learners_share_as_lesson_1_scores_ink(capsys):
+    top_heavy, bottom_heavy = torch.zeros(3, 28, 28), torch.zeros(3, 28, 28)
+    top_heavy[:, 2:5, 10:14], top_heavy[:, 20, 10] = 1.0, 1.0  # 12 of 13 ink pixels in the top half
+    bottom_heavy[:, 2, 10], bottom_heavy[:, 20:23, 10:13] = 1.0, 1.0  # 1 of 10
+    images = torch.cat([top_heavy, bottom_heavy])
+    is_first = torch.tensor([False] * 3 + [True] * 3)  # the first digit is the bottom-heavy one
+    check_top_ink(top_ink, (images, is_first), (images, ~is_first))  # validation labels swapped: every call wrong
+    assert capsys.readouterr().out.splitlines()[-1] == ("As a feature: 'at most 0.100 of the ink in the top half means"
+                                                        " the first digit' is right for 100.0% of the training images,"
+                                                        " 0.0% of the validation images.")
+
+
 def test_the_checkers_leave_the_lessons_random_numbers_alone():
     torch.manual_seed(0)
     before = torch.rand(3)

@@ -98,8 +98,19 @@ class FunctionalReLU(nn.Module):
         return nn.functional.relu(x)
 
 
-@pytest.mark.parametrize("layer, name", [(ClampReLU, "clamp"), (TorchReLU, "relu"), (FunctionalReLU, "relu")],
-                         ids=["clamp", "torch.relu", "F.relu"])
+class MethodReLU(nn.Module):
+    def forward(self, x):
+        return x.relu()
+
+
+class ModuleReLU(nn.Module):
+    def forward(self, x):
+        return nn.ReLU()(x)
+
+
+@pytest.mark.parametrize("layer, name", [(ClampReLU, "clamp"), (TorchReLU, "relu"), (FunctionalReLU, "relu"),
+                                         (MethodReLU, "relu"), (ModuleReLU, "ReLU")],
+                         ids=["clamp", "torch.relu", "F.relu", "x.relu()", "nn.ReLU"])
 def test_relu_layer_refuses_a_ready_made_relu(layer, name):
     with pytest.raises(ExerciseError, match=f"`{name}`, a ready-made ReLU"):
         check_relu_layer(layer)

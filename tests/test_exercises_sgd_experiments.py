@@ -10,7 +10,7 @@ from helpers.exercises.sgd_experiments import (
     check_differences,
     check_full_gradient,
     check_log_loss_grad,
-    check_tanh_slope,
+    check_slope_of_slope,
 )
 from helpers.model import linear1, mnist_loss
 
@@ -29,33 +29,41 @@ def is_stub(check, capsys):
     assert "Not done yet" in capsys.readouterr().out
 
 
-# -- exercise 1: the slope of tanh, from t = tanh(z) ------------------------------------------------------------
+# -- exercise 1: the slope of the sigmoid's slope, from s = sigmoid(z) -------------------------------------------
 
 
-def tanh_slope(t):
-    return 1 - t**2
+def slope_of_slope(s):
+    return s * (1 - s) * (1 - 2 * s)
 
 
-def test_tanh_slope(capsys):
-    passes(check_tanh_slope, tanh_slope, capsys)
-    is_stub(check_tanh_slope, capsys)
+def test_slope_of_slope(capsys):
+    passes(check_slope_of_slope, slope_of_slope, capsys)
+    is_stub(check_slope_of_slope, capsys)
 
 
-@pytest.mark.parametrize("wrong", [lambda t: (1 - t**2) / 2,  # forgot the inner 2z's slope
-                                   lambda t: t * (1 - t),  # the sigmoid's s(1 - s) with t in place of s
-                                   lambda t: 1 - torch.tanh(t) ** 2,  # treated t as if it were z
-                                   lambda t: 1 - t,  # forgot the square
-                                   lambda t: 1 + t**2])  # a sign slip
-def test_tanh_slope_refuses_wrong_answers(wrong):
+@pytest.mark.parametrize("wrong", [lambda s: 1 - 2 * s,  # the slope along s: forgot the link ds/dz
+                                   lambda s: s * (1 - s),  # the sigmoid's slope itself
+                                   lambda s: s * (1 - s) * (2 * s - 1),  # a sign slip
+                                   lambda s: (1 - 2 * s) * s,  # half the link ds/dz
+                                   lambda s: s * (1 - s) ** 2])  # differentiated 1 - s only
+def test_slope_of_slope_refuses_wrong_answers(wrong):
     with pytest.raises(ExerciseError):
-        check_tanh_slope(wrong)
+        check_slope_of_slope(wrong)
 
 
-def test_tanh_slope_names_the_mistake():
-    with pytest.raises(ExerciseError, match="half the right one"):
-        check_tanh_slope(lambda t: (1 - t**2) / 2)
-    with pytest.raises(ExerciseError, match="sigmoid's s"):
-        check_tanh_slope(lambda t: t * (1 - t))
+def test_slope_of_slope_names_the_mistake():
+    with pytest.raises(ExerciseError, match="slope along s"):
+        check_slope_of_slope(lambda s: 1 - 2 * s)
+    with pytest.raises(ExerciseError, match="sigmoid's slope itself"):
+        check_slope_of_slope(lambda s: s * (1 - s))
+    with pytest.raises(ExerciseError, match="sign is flipped"):
+        check_slope_of_slope(lambda s: s * (1 - s) * (2 * s - 1))
+
+
+def test_slope_of_slope_hints_never_give_the_answer():
+    with pytest.raises(ExerciseError) as error:
+        check_slope_of_slope(lambda s: s * (1 - s) ** 2)
+    assert "(1 - 2" not in str(error.value) and "1 - 2s" not in str(error.value)
 
 
 # -- exercise 2: the gradient of log loss -----------------------------------------------------------------------
@@ -132,13 +140,21 @@ def differences(f, w, j, h):
     return (f(up) - f(w)) / h, (f(up) - f(down)) / (2 * h)
 
 
+def shrink():
+    return 10, 100
+
+
 def test_differences(capsys):
-    passes(check_differences, differences, capsys)
-    is_stub(check_differences, capsys)
+    assert check_differences(differences, shrink) is None
+    assert "Correct!" in capsys.readouterr().out
+    assert check_differences(stub, shrink) is None
+    assert "Not done yet" in capsys.readouterr().out
+    assert check_differences(differences, stub) is None  # the differences done, the prediction not yet
+    assert "Not done yet" in capsys.readouterr().out
 
 
 def test_differences_shows_the_errors_shrink(capsys):
-    check_differences(differences)
+    check_differences(differences, shrink)
     out = capsys.readouterr().out
     assert "h = 0.1: one-sided 4e-02, central 9e-04" in out and "h = 0.001: one-sided 4e-04, central 9e-08" in out
 
@@ -174,14 +190,23 @@ def central_only(f, w, j, h):  # returns one number
 @pytest.mark.parametrize("wrong", [swapped, over_h, in_place, backward_one_sided, central_only])
 def test_differences_refuses_wrong_answers(wrong):
     with pytest.raises(ExerciseError):
-        check_differences(wrong)
+        check_differences(wrong, shrink)
 
 
 def test_differences_names_the_mistake():
     with pytest.raises(ExerciseError, match="swapped"):
-        check_differences(swapped)
+        check_differences(swapped, shrink)
     with pytest.raises(ExerciseError, match="changed w itself"):
-        check_differences(in_place)
+        check_differences(in_place, shrink)
+
+
+@pytest.mark.parametrize("prediction", [(10, 10), (100, 100), (10, 1000), (2, 4), (100, 10), (10,), "10, 100"])
+def test_differences_refuses_wrong_predictions(prediction):
+    # plausible wrong predictions: both alike, the central one a power too far, halving h in mind, or the two swapped
+    with pytest.raises(ExerciseError) as caught:
+        check_differences(differences, lambda: prediction)
+    hint = str(caught.value).split("Hint:")[1]
+    assert "10" not in hint and "^2" not in hint and "squared" not in hint  # the hint never gives the answer
 
 
 # -- exercise 4: GD's gradient from mini-batches ----------------------------------------------------------------

@@ -111,11 +111,11 @@ def test_lesson_5_quotes_the_measured_ranges():
         return f"{math.floor(low * scale) / scale:.{places}f} to {math.ceil(high * scale) / scale:.{places}f}"
 
     g, sh3, sh10 = gd["GD, lr 10.0"][epochs], gd["SGD, shuffled, lr 3.0"], gd["SGD, shuffled, lr 10.0"]
-    # "on at least half the seeds shuffled SGD did worse at 10 than at 3" (Why 1): over six seeds the median is the mean
-    # of the 3rd and 4th lowest, so when it is above the worst seed at 3, the 4th to 6th seeds at 10 are worse than
-    # every seed at 3, their own included
-    assert sh10[epochs]["median"] > sh3[epochs]["max"]
-    assert "on at least half the seeds shuffled SGD" in markdown("05_sgd_experiments.ipynb").replace("\n", " ")
+    # "at 10 shuffled SGD's loss scattered widely (0.0043-0.0102, against 0.0046-0.0063 at 3)" (Why 1): the range over
+    # the seeds at 10 is more than twice as wide as at 3
+    assert sh10[epochs]["max"] - sh10[epochs]["min"] > 2 * (sh3[epochs]["max"] - sh3[epochs]["min"])
+    assert (f"at 10 shuffled SGD's loss scattered widely ({span(sh10, measure=epochs)}, against "
+            f"{span(sh3, measure=epochs)} at 3)") in markdown("05_sgd_experiments.ipynb").replace("\n", " ")
     quoted += [ratio(g["min"] / sh3[epochs]["max"], g["max"] / sh3[epochs]["min"]),
                ratio(sh3[steps]["min"] / g["max"], sh3[steps]["max"] / g["min"]),
                ratio(sh10[steps]["min"] / g["max"], sh10[steps]["max"] / g["min"], places=2)]
@@ -291,3 +291,13 @@ def test_lesson_10_rates_are_chosen_on_the_validation_images():
         best = max(tried.values(), key=lambda valid: valid["min"])["min"]
         assert [r for r, valid in tried.items() if valid["min"] == best] == [rate], f"{step}: {tried}"
     assert "whose *worst* seed did best there" in " ".join(markdown("10_going_deeper.ipynb").split())
+
+
+def test_lesson_10_kaiming_rate_is_the_one_the_validation_rule_picks():
+    "Lesson 10 quotes plain SGD from Kaiming's start at rate 1.0 as the rate the same validation rule picks."
+    rows = json.loads((MEASURED / "experiments.json").read_text())["cnn_init"]
+    tried = {name.split("lr ")[1]: row["valid"]["min"] for name, row in rows.items() if name.startswith("kaiming init")}
+    assert [rate for rate, worst in tried.items() if worst == max(tried.values())] == ["1.0"], tried
+    text = " ".join(markdown("10_going_deeper.ipynb").split())
+    low, high = (f"{100 * rows['kaiming init, lr 1.0']['official_test'][k]:.2f}" for k in ("min", "max"))
+    assert f"reached {low}-{high}% at rate 1.0, the rate the same validation rule picks" in text

@@ -66,8 +66,11 @@ def check_read_folder(func):
 
 
 @checker("write my_top_ink(images), then run the cell again.")
-def check_top_ink(func):
-    "my_top_ink(images): for each image of an (N, 28, 28) stack in 0..1, the share of its ink that lies in rows 0-13."
+def check_top_ink(func, train=None, valid=None):
+    """my_top_ink(images): for each image of an (N, 28, 28) stack in 0..1, the share of its ink that lies in rows 0-13.
+    Once it passes, with train and valid given as (images, is_first) pairs, it uses the learner's share as lesson 1
+    used ink: the better rule ('more than t' or 'at most t' means the first digit) and its threshold are chosen on
+    train, and it reports that rule's accuracy on both."""
     gen = fresh_generator(2)
     for n in (20, 3):
         images = torch.rand(n, 28, 28, generator=gen) ** torch.linspace(0.5, 3, n).view(n, 1, 1)
@@ -105,7 +108,22 @@ def check_top_ink(func):
         require(torch.allclose(result, expected, atol=1e-5),
                 "Your numbers are not the share of each image's ink that lies in rows 0 to 13.",
                 "ink is a pixel above 0.5; count it in the top rows and in the whole image, per image.")
-    return "For each image, the share of its ink in the upper half."
+    message = "For each image, the share of its ink in the upper half."
+    if train is None:
+        return message
+    (train_images, train_first), (valid_images, valid_first) = train, valid
+    share, share_valid = func(train_images).float().cpu(), func(valid_images).float().cpu()
+    train_first, valid_first = train_first.cpu().bool(), valid_first.cpu().bool()
+    thresholds = share.unique()
+    more_right = torch.stack([((share > t) == train_first).float().mean() for t in thresholds])
+    more = bool(more_right.max() >= (1 - more_right).max())
+    right = more_right if more else 1 - more_right
+    t = thresholds[right.argmax()]
+    called_first = share_valid > t if more else share_valid <= t
+    valid_right = (called_first == valid_first).float().mean()
+    rule = f"'{'more than' if more else 'at most'} {t:.3f} of the ink in the top half means the first digit'"
+    return (f"{message}\nAs a feature: {rule} is right for {right.max():.1%} of the training images,"
+            f" {valid_right:.1%} of the validation images.")
 
 
 @checker("write my_targets(labels, digit), then run the cell again.")

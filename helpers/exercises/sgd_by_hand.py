@@ -71,7 +71,11 @@ def check_descend_to(func):
         raise wrong(f"After {steps} steps at lr {lr:.3f} your x is not where gradient descent arrives.",
                      "each step: ((x - c) ** 2).sum().backward(), x -= lr * x.grad under torch.no_grad(), "
                      "then zero x.grad.")
-    return "Every number moved towards its c, as gradient descent moves it, for three new c's."
+    c, start = torch.randn(5) * 2, torch.randn(5) * 2  # lr 0.5 multiplies each x_i - c_i by 1 - 2 * 0.5 = 0
+    got = call(func, c.clone(), start.clone(), 0.5, 1, hint=_hint)
+    require(torch.allclose(got.detach().float(), c, atol=1e-5), "At lr 0.5 one step did not land on c.",
+            "a step subtracts lr times the slope 2 (x_i - c_i) from each x_i.")
+    return "Every number moved towards its c, as gradient descent moves it, for three new c's; at lr 0.5, in one step."
 
 
 # -- exercise 2: gradients added up over k mini-batches before each step -------------------------------------------

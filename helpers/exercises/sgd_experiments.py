@@ -28,29 +28,30 @@ def _two_gradients(result, d, how):
     return grad_w.double(), grad_b.double()
 
 
-@checker("write my_tanh_slope(t): the slope of tanh at z, written with t = tanh(z) alone.")
-def check_tanh_slope(func):
-    "Exercise 1: the slope of tanh from t = tanh(z) alone, compared with autograd's at fresh values of another shape."
-    z = torch.randn(4, 9, dtype=torch.float64) * 2
-    z[0, :3] = torch.tensor([0.0, 20.0, -20.0], dtype=torch.float64)
-    t = z.tanh()
-    with torch.no_grad():  # the learner gets t only: no z to differentiate
-        slope = call(func, t.clone(), what="Calling my_tanh_slope(t)", hint=SHAPE_HINT)
-    require_tensor(slope, z.shape, "my_tanh_slope(t)")
+@checker("write my_slope_of_slope(s): the slope along z of the sigmoid's slope s(1 - s), written with s alone.")
+def check_slope_of_slope(func):
+    "Exercise 1: the sigmoid's second slope from s = sigmoid(z) alone, compared with autograd's at fresh values."
+    z = torch.randn(4, 9, dtype=torch.float64) * 3
+    z[0, :4] = torch.tensor([0.0, -math.log(3), 20.0, -20.0], dtype=torch.float64)  # s = 0.5, 0.25, about 1, about 0
+    s = z.sigmoid()
+    with torch.no_grad():  # the learner gets s only: no z to differentiate
+        curve = call(func, s.clone(), what="Calling my_slope_of_slope(s)", hint=SHAPE_HINT)
+    require_tensor(curve, z.shape, "my_slope_of_slope(s)")
     leaf = z.clone().requires_grad_()
-    leaf.tanh().sum().backward()
-    exact, slope = leaf.grad, slope.double()
-    if torch.allclose(slope, exact, atol=1e-7):
-        return "your slope matches autograd's at 36 values: 1 at z = 0, four times the sigmoid's steepest."
-    at_zero = f"At z = 0 (t = 0) the slope should be 1; yours is {slope[0, 0].item():.4g}."
-    require(not torch.allclose(slope, exact / 2, atol=1e-7), f"{at_zero} Your slope is half the right one.",
-            "the inner link 2z has a slope of its own: the chain rule multiplies by it.")
-    require(not torch.allclose(slope, exact / 4, atol=1e-7), f"{at_zero} Your slope is a quarter of the right one.",
-            "tanh z = 2 sigma(2z) - 1: both the outer factor 2 and the inner 2z contribute a factor.")
-    require(not torch.allclose(slope, t * (1 - t), atol=1e-7), f"{at_zero} You used the sigmoid's s(1 - s) with t.",
-            "t is not sigma(2z): first write s = sigma(2z) in terms of t (solve t = 2s - 1 for s).")
-    raise ExerciseError(f"{at_zero} Other values are off too.\nHint: the slope is 2 * (slope of sigma at 2z) * 2; "
-                        "write sigma(2z) and 1 - sigma(2z) in terms of t and simplify.")
+    (slope,) = torch.autograd.grad(leaf.sigmoid().sum(), leaf, create_graph=True)  # s(1 - s) at each z, as a graph
+    slope.sum().backward()  # the slope of each point's slope, along its own z
+    exact, curve = leaf.grad, curve.double()
+    if torch.allclose(curve, exact, atol=1e-9):
+        return "your slope of the slope matches autograd's at 36 values: 0 at s = 0.5, where the sigmoid is steepest."
+    at_quarter = f"At s = 0.25 yours is {curve[0, 1].item():.4g}, which autograd does not confirm."
+    require(not torch.allclose(curve, 1 - 2 * s, atol=1e-9), f"{at_quarter} You gave the slope along s.",
+            "the exercise asks for the slope along z: the chain rule multiplies by s's own slope along z.")
+    require(not torch.allclose(curve, s * (1 - s), atol=1e-9), f"{at_quarter} That is the sigmoid's slope itself.",
+            "treat s(1 - s) as a new function of s, find its slope along s, then follow the chain to z.")
+    require(not torch.allclose(curve, -exact, atol=1e-9), f"{at_quarter} Your sign is flipped.",
+            "for z far below 0 the sigmoid's slope is still growing as z grows, so its slope there is positive.")
+    raise ExerciseError(f"{at_quarter} Other values are off too.\nHint: write s(1 - s) = s - s**2; its slope along "
+                        "s times the slope of s along z (section 3) is the slope along z.")
 
 
 @checker("write my_log_loss_grad(xb, yb, weights, bias): the gradient of log loss, by hand.")
@@ -86,9 +87,11 @@ def check_log_loss_grad(func):
                         "s by the sigmoid's slope s * (1 - s); it simplifies to one short expression of s and y.")
 
 
-@checker("write my_differences(f, w, j, h): the one-sided and the central difference of f along w[j].")
-def check_differences(func):
-    "Exercise 3: both finite differences, compared with the formulas on a fresh curved function, then their errors."
+@checker("write my_differences(f, w, j, h): the one-sided and the central difference of f along w[j]; then "
+         "my_shrink(): your prediction of how much each one's error shrinks when h shrinks tenfold.")
+def check_differences(func, shrink):
+    """Exercise 3: both finite differences, compared with the formulas on a fresh curved function; then the learner's
+    predicted shrink factors, compared with the errors measured on sin at 1."""
     w, c = torch.randn(6, dtype=torch.float64), torch.randn(6, dtype=torch.float64)
 
     def f(params):
@@ -119,11 +122,24 @@ def check_differences(func):
     require(close(got[:, 1], central), f"With h = {h} your central difference is not (f(w + h) - f(w - h)) / 2h.",
             "take one point on each side of w, at w[j] + h and w[j] - h, and divide by the distance between them.")
     # their errors on one fixed curve, sin at 1, whose exact slope is cos(1): a table that is the same on every run
-    point, rows = torch.ones(1, dtype=torch.float64), []
+    point, rows, errors = torch.ones(1, dtype=torch.float64), [], []
     for step in (1e-1, 1e-2, 1e-3):
         one, two = (float(v) for v in func(lambda p: p.sin().sum().item(), point, 0, step))
-        rows.append(f"h = {step:g}: one-sided {abs(one - math.cos(1)):.0e}, central {abs(two - math.cos(1)):.0e}")
-    return "both differences are right. Their errors for sin at 1:\n" + "\n".join(rows)
+        errors.append((abs(one - math.cos(1)), abs(two - math.cos(1))))
+        rows.append(f"h = {step:g}: one-sided {errors[-1][0]:.0e}, central {errors[-1][1]:.0e}")
+    predicted = call(shrink, what="Calling my_shrink()", hint="return two numbers: (one_sided, central).")
+    require(isinstance(predicted, tuple | list) and len(predicted) == 2
+            and all(isinstance(v, int | float) and v > 0 for v in predicted),
+            "my_shrink() should return two positive numbers: (one_sided, central).",
+            "end with return one_sided, central: by what factor each error shrinks when h shrinks tenfold.")
+    # the measured factor per tenfold step, averaged (geometrically) over the two steps; a prediction within 1.5 times
+    measured = [(errors[0][k] / errors[-1][k]) ** 0.5 for k in (0, 1)]
+    for k, name in enumerate(["one-sided", "central"]):
+        require(measured[k] / 1.5 < predicted[k] < measured[k] * 1.5,
+                f"Both differences are right, but the {name} error does not shrink {predicted[k]:g}-fold.",
+                "a one-sided difference errs by about h/2 times the slope of the slope; in the central one that "
+                "term cancels between the two sides, and what is left grows like a higher power of h: which?")
+    return "both differences are right, and so is your prediction. Their errors for sin at 1:\n" + "\n".join(rows)
 
 
 def _batch_gradients(batches, weights, bias, scale):
