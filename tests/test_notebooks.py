@@ -217,6 +217,9 @@ def test_the_glossary_page_collects_every_lesson_and_the_readme_links_it():
     for path in NOTEBOOKS:
         assert len(glossary.lesson_glossary(path)) >= 3, f"{path.name}: a glossary of at least three terms"
     assert "(GLOSSARY.md)" in (ROOT / "README.md").read_text()
+    # the site's glossary page typesets no formulas: a $...$ in an entry would show as raw TeX there
+    tex = [line for line in (ROOT / "GLOSSARY.md").read_text().splitlines() if "$" in line]
+    assert not tex, f"write glossary entries without TeX: {tex[:2]}"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
