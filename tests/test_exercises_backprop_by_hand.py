@@ -7,8 +7,7 @@ import torch
 
 from helpers.backprop import Scalar, unary_op
 from helpers.exercises import ExerciseError
-from helpers.exercises.backprop_by_hand import check_dead_units, check_linear_backward, check_scalar_tanh
-from helpers.model import linear1
+from helpers.exercises.backprop_by_hand import check_frozen_units, check_linear_backward, check_scalar_tanh
 
 
 def stub(*args):
@@ -60,43 +59,64 @@ def linear_db_over_units(x, w, dz):  # sums each image's row: the right length o
     return dz @ w, dz.T @ x, dz.sum(1)
 
 
-def dead_right(x, params):
-    return (linear1(x, params[0], params[1]) <= 0).all(0).nonzero().flatten()
+def frozen_right(z1, w2):
+    return ((z1 <= 0).all(0) | (w2.flatten() == 0)).nonzero().flatten()
 
 
-def dead_from_the_relu(x, params):  # another right answer: the ReLU's output is 0 for every image
-    return torch.nonzero((torch.relu(linear1(x, params[0], params[1])) == 0).all(0)).flatten().tolist()
+def frozen_as_list(z1, w2):  # another right answer: a list, from the ReLU's output and a loop over the units
+    h = torch.relu(z1)
+    return [j for j in range(z1.shape[1]) if (h[:, j] == 0).all() or w2[j, 0] == 0]
 
 
-def dead_strict(x, params):  # forgets that at exactly 0 the slope is 0 too
-    return (linear1(x, params[0], params[1]) < 0).all(0).nonzero().flatten()
+def frozen_relu_only(z1, w2):  # section 5's dead units: forgets the outgoing weight
+    return (z1 <= 0).all(0).nonzero().flatten()
 
 
-def dead_any(x, params):
-    return (linear1(x, params[0], params[1]) <= 0).any(0).nonzero().flatten()
+def frozen_weight_only(z1, w2):
+    return (w2.flatten() == 0).nonzero().flatten()
 
 
-def dead_wrong_axis(x, params):
-    return (linear1(x, params[0], params[1]) <= 0).all(1).nonzero().flatten()
+def frozen_strict(z1, w2):  # forgets that at exactly 0 the slope is 0 too
+    return ((z1 < 0).all(0) | (w2.flatten() == 0)).nonzero().flatten()
 
 
-def dead_mask(x, params):
-    return (linear1(x, params[0], params[1]) <= 0).all(0)
+def frozen_any(z1, w2):
+    return ((z1 <= 0).any(0) | (w2.flatten() == 0)).nonzero().flatten()
+
+
+def frozen_wrong_axis(z1, w2):
+    return (z1 <= 0).all(1).nonzero().flatten()
+
+
+def frozen_wrong_axis_both(z1, w2):  # one flag per image against one per unit: the shapes clash
+    return ((z1 <= 0).all(1) | (w2.flatten() == 0)).nonzero().flatten()
+
+
+def frozen_mask(z1, w2):
+    return (z1 <= 0).all(0) | (w2.flatten() == 0)
+
+
+def frozen_not_positive_weight(z1, w2):  # takes a negative outgoing weight for a blocked one
+    return ((z1 <= 0).all(0) | (w2.flatten() <= 0)).nonzero().flatten()
+
+
+def frozen_twice(z1, w2):  # lists a unit frozen for both reasons twice
+    return torch.cat([frozen_relu_only(z1, w2), frozen_weight_only(z1, w2)])
 
 
 def test_solutions_pass(capsys):
     torch.manual_seed(0)
     check_scalar_tanh(tanh_right, Scalar)
     check_linear_backward(linear_right)
-    check_dead_units(dead_right)
-    check_dead_units(dead_from_the_relu)
+    check_frozen_units(frozen_right)
+    check_frozen_units(frozen_as_list)
     assert capsys.readouterr().out.count("Correct!") == 4
 
 
 def test_stubs_say_not_done(capsys):
     check_scalar_tanh(stub, Scalar)
     check_linear_backward(stub)
-    check_dead_units(stub)
+    check_frozen_units(stub)
     assert capsys.readouterr().out.count("Not done yet") == 3
 
 
@@ -123,10 +143,14 @@ def test_square_layer_defeats_shapes(func, hint):  # the first layer is square: 
     assert hint in str(err.value) and "4x4" in str(err.value)
 
 
-@pytest.mark.parametrize("func, hint", [(dead_any, "EVERY image"), (dead_strict, "exactly 0"),
-                                        (dead_wrong_axis, "a row of Z1"), (dead_mask, "nonzero")])
-def test_wrong_dead_units(func, hint):
-    torch.manual_seed(1)
-    with pytest.raises(ExerciseError, match="Hint") as err:
-        check_dead_units(func)
-    assert hint in str(err.value)
+@pytest.mark.parametrize("func, hint", [(frozen_relu_only, "step 3"), (frozen_weight_only, "never above 0"),
+                                        (frozen_strict, "exactly 0"), (frozen_any, "one image that turns"),
+                                        (frozen_wrong_axis, "a row of z1"),
+                                        (frozen_wrong_axis_both, "a row of z1"), (frozen_mask, "nonzero"),
+                                        (frozen_not_positive_weight, "negative weight"), (frozen_twice, "twice")])
+def test_wrong_frozen_units(func, hint):
+    for seed in range(5):  # the planted units move with the seed: the same hint every time
+        torch.manual_seed(seed)
+        with pytest.raises(ExerciseError, match="Hint") as err:
+            check_frozen_units(func)
+        assert hint in str(err.value)

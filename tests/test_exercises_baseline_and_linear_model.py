@@ -93,6 +93,10 @@ WRONG = [
     (check_all_distances, lambda a, b: ((a[:, None] - b[None]) ** 2).sum(-1).sqrt(), "number of pixels"),
     (check_all_distances, lambda a, b: l2_distance(a, b), "error|shape"),  # no new dimension: fails to broadcast
     (check_all_distances, lambda a, b: (a[:, None] - b[None]).abs().mean(-1), "some distances are wrong"),
+    (check_all_distances, lambda a, b: torch.cdist(a, b) / a.shape[1] ** 0.5, "torch.cdist"),
+    (check_all_distances, lambda a, b: torch.stack([((a - row) ** 2).mean(-1).sqrt() for row in b], 1),
+     "one at a time"),
+    (check_all_distances, lambda a, b: torch.stack([l2_distance(a, b[j]) for j in range(len(b))], 1), "one at a time"),
     (check_worst_mistakes, lambda s, y: worst_mistakes(s, y)[::-1], "swapped"),
     (check_worst_mistakes, lambda s, y: worst_mistakes(s + 1e-9 * (s == 0), y), "exactly 0"),  # s >= 0: first digit
     (check_worst_mistakes, lambda s, y: (((y == 1) & (s[:, 0] <= 0)).nonzero()[:, 0],  # (N, 1) & (N,): N x N

@@ -74,10 +74,10 @@ def test_weight_decay_waits_for_the_stub(capsys):
 
 
 @pytest.mark.parametrize("rule, hint", [
-    (lambda p, g, lr, wd: -lr * (g + wd * p), "subtract lr times"),
-    (lambda p, g, lr, wd: lr * (g - wd * p), "add wd \\* p to the gradient"),
-    (lambda p, g, lr, wd: lr * g, "use self.wd"),
-    (lambda p, g, lr, wd: lr * g + wd * p, "multiply the whole sum"),
+    (lambda p, g, lr, wd: -lr * (g + wd * p), "against the gradient"),
+    (lambda p, g, lr, wd: lr * (g - wd * p), "compare the sign"),
+    (lambda p, g, lr, wd: lr * g, "must use self.wd"),
+    (lambda p, g, lr, wd: lr * g + wd * p, "inside lr"),
     (lambda p, g, lr, wd: lr * (g + wd), "torch.no_grad"),
 ], ids=["uphill", "decay pushes away", "no decay", "decay not scaled by lr", "another rule"])
 def test_weight_decay_catches_the_usual_mistakes(rule, hint):
@@ -163,8 +163,9 @@ class Flat(MyLinear):
         return (xb @ self.weight + self.bias).flatten()
 
 
-@pytest.mark.parametrize("cls, hint", [(PlainTensors, "nn.Parameter"), (NoSuper, "super"), (NoBias, "xb @ self.weight"),
-                                       (Row, "one weight per input"), (Large, "small"), (Flat, "one column")],
+@pytest.mark.parametrize("cls, hint", [(PlainTensors, "not registered"), (NoSuper, "super"),
+                                       (NoBias, "xb @ self.weight"), (Row, "one weight per input"), (Large, "small"),
+                                       (Flat, "one column")],
                          ids=["plain tensors", "no super().__init__()", "no bias", "a row of weights", "large start",
                               "flat predictions"])
 def test_my_linear_catches_the_usual_mistakes(cls, hint):

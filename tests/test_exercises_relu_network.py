@@ -88,6 +88,11 @@ class ClampReLU(nn.Module):
         return x.clamp(min=0.0)
 
 
+class ClampMinReLU(nn.Module):
+    def forward(self, x):
+        return x.clamp_min(0.0)
+
+
 class TorchReLU(nn.Module):
     def forward(self, x):
         return torch.relu(x)
@@ -108,9 +113,9 @@ class ModuleReLU(nn.Module):
         return nn.ReLU()(x)
 
 
-@pytest.mark.parametrize("layer, name", [(ClampReLU, "clamp"), (TorchReLU, "relu"), (FunctionalReLU, "relu"),
-                                         (MethodReLU, "relu"), (ModuleReLU, "ReLU")],
-                         ids=["clamp", "torch.relu", "F.relu", "x.relu()", "nn.ReLU"])
+@pytest.mark.parametrize("layer, name", [(ClampReLU, "clamp"), (ClampMinReLU, "clamp_min"), (TorchReLU, "relu"),
+                                         (FunctionalReLU, "relu"), (MethodReLU, "relu"), (ModuleReLU, "ReLU")],
+                         ids=["clamp", "clamp_min", "torch.relu", "F.relu", "x.relu()", "nn.ReLU"])
 def test_relu_layer_refuses_a_ready_made_relu(layer, name):
     with pytest.raises(ExerciseError, match=f"`{name}`, a ready-made ReLU"):
         check_relu_layer(layer)

@@ -6,6 +6,7 @@ import torch
 from helpers.exercises import ExerciseError
 from helpers.exercises.sgd_by_hand import (
     check_descend_to,
+    check_lr_limits,
     check_train_early,
     check_train_epoch_accumulating,
 )
@@ -16,11 +17,12 @@ def stub(*args):
     raise NotImplementedError()
 
 
-def descend_to(c, start, lr, steps, sign=-1.0, zero=True, no_grad=True, reduce="sum", detach=True):
-    "Gradient descent on the sum of (x_i - c_i)^2; the keywords plant a learner's mistakes."
+def descend_to(c, w, start, lr, steps, sign=-1.0, zero=True, no_grad=True, reduce="sum", detach=True,
+               weights="inside"):
+    "Gradient descent on the sum of w_i (x_i - c_i)^2; the keywords plant a learner's mistakes."
     xt = start.clone().requires_grad_()
     for _ in range(steps):
-        squares = (xt - c) ** 2
+        squares = {"inside": w * (xt - c) ** 2, "none": (xt - c) ** 2, "squared": (w * (xt - c)) ** 2}[weights]
         (squares if reduce is None else getattr(squares, reduce)()).backward()
         if no_grad:
             with torch.no_grad():
@@ -99,19 +101,22 @@ def test_the_untouched_stub_is_not_done_yet(check, right, data, images, capsys):
 
 @pytest.mark.parametrize("mistake, hint", [
     ({"sign": 1.0}, "uphill"), ({"zero": False}, "zero"), ({"no_grad": False}, "no_grad"),
-    ({"reduce": "mean"}, "sum of the squares"), ({"reduce": None}, "single number"), ({"steps_off": 1}, "not where"),
-], ids=["uphill", "never zeroed", "step outside no_grad", "mean for sum", "no sum", "one step too many"])
-def test_descend_to_catches_a_wrong_sign_no_zeroing_no_grad_a_mean_a_missing_sum_and_a_step_too_many(mistake, hint):
-    def wrong(c, start, lr, steps):
+    ({"reduce": "mean"}, "mean of the terms"), ({"reduce": None}, "single number"), ({"steps_off": 1}, "not where"),
+    ({"weights": "none"}, "weight w_i were 1"), ({"weights": "squared"}, "not where"),
+], ids=["uphill", "never zeroed", "step outside no_grad", "mean for sum", "no sum", "one step too many",
+        "weights forgotten", "weights squared"])
+def test_descend_to_catches_a_wrong_sign_no_zeroing_no_grad_a_mean_a_missing_sum_forgotten_weights_and_a_step_too_many(
+        mistake, hint):
+    def wrong(c, w, start, lr, steps):
         extra = mistake.get("steps_off", 0)
-        return descend_to(c, start, lr, steps + extra, **{k: v for k, v in mistake.items() if k != "steps_off"})
+        return descend_to(c, w, start, lr, steps + extra, **{k: v for k, v in mistake.items() if k != "steps_off"})
 
     with pytest.raises(ExerciseError, match=hint):
         check_descend_to(wrong)
 
 
 def test_descend_to_accepts_a_final_x_that_still_requires_grad(capsys):
-    check_descend_to(lambda c, start, lr, steps: descend_to(c, start, lr, steps, detach=False))
+    check_descend_to(lambda c, w, start, lr, steps: descend_to(c, w, start, lr, steps, detach=False))
     assert capsys.readouterr().out.startswith("Correct!")
 
 
@@ -183,3 +188,38 @@ def test_train_early_catches_a_loop_that_starts_the_parameters_again(images):
 
     with pytest.raises(ExerciseError, match="not those of training"):
         check_train_early(restarting, *images)
+
+
+def right_descend(c, w, start, lr, steps):
+    return descend_to(c, w, start, lr, steps)
+
+
+def test_lr_limits_passes_the_right_rates_and_reports_the_stub(capsys):
+    check_lr_limits(lambda w: (1 / (2 * w), 1 / w.max()), right_descend)
+    assert capsys.readouterr().out.startswith("Correct!")
+    check_lr_limits(stub, right_descend)
+    assert capsys.readouterr().out.startswith("Not done yet")
+    check_lr_limits(lambda w: (1 / (2 * w), 1 / w.max()), stub)  # the descent is still to write
+    assert capsys.readouterr().out.startswith("Not done yet")
+
+
+@pytest.mark.parametrize("limits, hint", [
+    (lambda w: (1 / w, 1 / w.max()), "twice too large"),
+    (lambda w: (1 / (2 * w), 1 / (2 * w.max())), "zigzags"),
+    (lambda w: (1 / (2 * w), 1 / w.min()), "smallest"),
+    (lambda w: (1 / (2 * w), 2 / w.max()), "is wrong"),
+    (lambda w: (1 / (2 * w.max()), 1 / w.max()), "shape"),
+    (lambda w: 1 / (2 * w), "two things"),
+], ids=["one-step rates doubled", "ceiling at the one-step rate", "ceiling from the smallest w", "ceiling doubled",
+        "one number for all", "one thing returned"])
+def test_lr_limits_catches_wrong_rates(limits, hint):
+    with pytest.raises(ExerciseError, match=hint):
+        check_lr_limits(limits, right_descend)
+
+
+def test_lr_limits_runs_the_learners_descent_at_the_ceiling():
+    def uphill(c, w, start, lr, steps):  # a descent that grows every gap shows no boundary
+        return descend_to(c, w, start, lr, steps, sign=1.0)
+
+    with pytest.raises(ExerciseError, match="shrink below the ceiling"):
+        check_lr_limits(lambda w: (1 / (2 * w), 1 / w.max()), uphill)

@@ -238,6 +238,17 @@ def test_full_gradient_refuses_wrong_answers(mistake):
         check_full_gradient(lambda *args: full_gradient(*args, **mistake))
 
 
+def test_full_gradient_refuses_one_backward_on_all_the_images_joined():
+    def joined(batches, weights, bias):
+        xb, yb = torch.cat([b[0] for b in batches]), torch.cat([b[1] for b in batches])
+        w, b = weights.clone().requires_grad_(), bias.clone().requires_grad_()
+        mnist_loss(xb @ w + b, yb).backward()
+        return w.grad, b.grad
+
+    with pytest.raises(ExerciseError, match="1 time"):
+        check_full_gradient(joined)
+
+
 def test_full_gradient_names_the_mistake():
     with pytest.raises(ExerciseError, match="plain mean"):
         check_full_gradient(lambda *args: full_gradient(*args, scale=lambda m, k: 1 / k))

@@ -1,5 +1,5 @@
 """Checkers for the exercises of lesson 9 (09_backprop_by_hand.ipynb): a backward rule for tanh on the scalar engine,
-the gradients of a linear layer by hand, and the dead units of a two-layer network. Each follows the contract in
+the gradients of a linear layer by hand, and the frozen units of a two-layer network. Each follows the contract in
 helpers/exercises/__init__.py."""
 
 import math
@@ -8,7 +8,6 @@ import torch
 
 from helpers.exercises import call, checker, require, wrong
 from helpers.model import linear1, mnist_loss
-from helpers.nets import init_two_layer
 
 
 @checker("write scalar_tanh(a): a new Scalar made from a, holding tanh(a), whose pass_back adds the local slope "
@@ -72,55 +71,80 @@ def check_linear_backward(func):
     return "dx, dw and db agree with autograd on four new layers, two of them with as many outputs as inputs."
 
 
-def _planted_network(n_images, hidden):
-    """Fresh images and a fresh network with units planted dead, one unit on for a single image, and one unit whose sum
-    is exactly 0 for some images and below 0 for the others (dead too: at 0 the ReLU's slope is 0).
+def _planted_units(n_images, hidden):
+    """Fresh first-layer sums z1 (images, units) and second-layer weights w2 (units, 1), with frozen units planted at
+    random: off for every image (one of them with sums of exactly 0 for some images), outgoing weight exactly 0 while
+    on for every image, and one unit both. Beside them, live units that look alike: one on for a single image, one
+    with a negative outgoing weight and one with a positive one.
 
-    Returns (x, params, dead, edge): params as plain tensors, dead the sorted dead units, edge the exact-0 one."""
-    x = torch.rand(n_images, 28 * 28) * (torch.rand(n_images, 28 * 28) < 0.3)  # about 30% of the pixels inked
-    params = [p.detach() for p in init_two_layer(hidden)]
-    units = torch.randperm(hidden)
-    planted, lonely, edge = units[:1 + int(torch.randint(3, ()))].tolist(), int(units[-1]), int(units[-2])
-    z1 = linear1(x, params[0], params[1])
-    params[1][:] = -z1.median(0).values  # every unit on for about half of the images ...
-    params[1][planted] = -100.0  # ... but these: pixels lie in [0, 1], so their sums are below 0 for every image
-    top2 = z1[:, lonely].topk(2).values
-    params[1][lonely] = -top2.mean()  # on for the one image with the largest sum, off for the others
-    pixel = int(((x > 0).float().mean(0) - 0.5).abs().argmin())  # a pixel inked in about half of the images
-    params[0][:, edge], params[1][edge] = 0.0, 0.0
-    params[0][pixel, edge] = -1.0  # sum -x[i, pixel]: exactly 0 where that pixel is blank, below 0 where inked
-    return x, params, sorted(planted + [edge]), edge
+    Returns (z1, w2, kinds): kinds maps "off", "edge", "zero", "both", "lonely", "negative" and "positive" to their
+    units."""
+    z1, w2 = torch.randn(n_images, hidden), 0.5 * torch.randn(hidden, 1)
+    w2 += 0.1 * w2.sign()  # no outgoing weight near 0 but the planted ones
+    units = torch.randperm(hidden).tolist()
+    n_off, n_zero = 1 + int(torch.randint(2, ())), 1 + int(torch.randint(2, ()))
+    kinds = {"edge": units[:1], "both": units[1:2], "lonely": units[2:3], "negative": units[3:4],
+             "positive": units[4:5], "off": units[5:5 + n_off], "zero": units[5 + n_off:5 + n_off + n_zero]}
+    for unit in kinds["off"] + kinds["both"] + kinds["lonely"]:
+        z1[:, unit] = -torch.rand(n_images) - 0.1  # below 0 for every image ...
+    z1[int(torch.randint(n_images, ())), kinds["lonely"][0]] = torch.rand(()) + 0.1  # ... but one image for this one
+    edge = kinds["edge"][0]
+    z1[:, edge] = -torch.rand(n_images) - 0.1
+    z1[torch.randperm(n_images)[:n_images // 2], edge] = 0.0  # exactly 0 for half of the images: off there too
+    for unit in kinds["zero"]:
+        z1[:, unit] = torch.rand(n_images) + 0.1  # on for every image, but nothing comes back through w2
+    w2[kinds["zero"] + kinds["both"]] = 0.0
+    w2[kinds["negative"]] = -w2[kinds["negative"]].abs()
+    w2[kinds["positive"]] = w2[kinds["positive"]].abs()
+    return z1, w2, kinds
 
 
-def _gradients_of_units(x, params, units):
-    "Autograd's largest gradient (absolute value) for these units' column of w1, bias and entry of w2, ReLU as torch's."
-    w1, b1, w2, b2 = (p.clone().requires_grad_() for p in params)
-    y = (torch.rand(len(x), 1) < 0.5).float()
-    mnist_loss(linear1(torch.relu(linear1(x, w1, b1)), w2, b2), y).backward()
-    return max(w1.grad[:, units].abs().max(), b1.grad[units].abs().max(), w2.grad[units].abs().max())
+def _frozen_by_autograd(z1, w2):
+    """The units whose column of dL/dZ1 autograd finds all 0 for the mnist loss on random targets: step 5 builds a
+    unit's gradients of w1 (X.T @ dZ1) and b1 (column sums) from that column alone, so they are 0 too. In float64, so
+    that no sigmoid rounds to exactly 0 or 1."""
+    z1 = z1.double().requires_grad_()
+    y = (torch.rand(len(z1), 1) < 0.5).double()
+    mnist_loss(linear1(torch.relu(z1), w2.double(), torch.zeros(1, dtype=torch.float64)), y).backward()
+    return sorted((z1.grad == 0).all(0).nonzero().flatten().tolist())
 
 
-@checker("write dead_units(x, params): the indices of the hidden units that get a gradient from none of the "
-         "images (rows) of x, found from the forward pass alone.")
-def check_dead_units(func):
-    "Fresh images and networks with dead units planted at random (one with sums of exactly 0), and one unit on once."
-    for n_images, hidden in ((40, 9), (25, 12)):
-        x, params, dead, edge = _planted_network(n_images, hidden)
-        got = call(func, x, [p.clone() for p in params],
-                   hint="compute Z1 = linear1(x, w1, b1): one row per image, one column per unit.")
+@checker("write frozen_units(z1, w2): the indices of the hidden units whose incoming weights (column of w1, entry of "
+         "b1) get a gradient of exactly 0 from this mini-batch, found from z1 and w2 alone.")
+def check_frozen_units(func):
+    "Fresh sums and weights with frozen units of both kinds planted at random, compared with autograd."
+    for n_images, hidden in ((20, 10), (33, 14), (12, 9)):
+        z1, w2, kinds = _planted_units(n_images, hidden)
+        frozen = _frozen_by_autograd(z1, w2)
+        assert frozen == sorted(kinds["off"] + kinds["edge"] + kinds["zero"] + kinds["both"])  # as planted
+        got = call(func, z1.clone(), w2.clone(), hint="a row of z1 is one image and a column one unit; w2 has one "
+                                                      "row per unit.")
         got = torch.as_tensor(got).flatten()
-        require(got.dtype != torch.bool, "dead_units returned a mask of True/False, not indices.",
+        require(got.dtype != torch.bool, "frozen_units returned a mask of True/False, not indices.",
                 "turn the mask into the positions where it is True, with .nonzero().")
-        got = sorted(int(i) for i in got.tolist())
-        if not got or any(i >= hidden for i in got):
-            raise wrong(f"dead_units returned {got}, on a network of {hidden} hidden units with some dead.",
-                        "a row of Z1 is one image and a column one unit: 'for every image' runs down the rows.")
-        if got == [u for u in dead if u != edge]:
-            raise wrong(f"dead_units missed unit {edge}, whose sum is exactly 0 for some images and below 0 for the "
-                        "others.", "step 4: at exactly 0 the ReLU gives 0, and its slope there is 0.")
-        if got != dead:
-            raise wrong(f"dead_units found units {got}: on this new network, not the units that get no gradient.",
-                        "a unit is dead only if it is off for EVERY image: one image that turns it on is enough to "
-                        "keep it learning.")
-        assert _gradients_of_units(x, params, dead) == 0  # autograd agrees: no gradient reaches them
-    return "the units you found get a gradient of exactly 0 from autograd: plain SGD would never change them."
+        got = [int(i) for i in got.tolist()]
+        if not got or any(not 0 <= i < hidden for i in got):
+            raise wrong(f"frozen_units returned {sorted(got)}, on a layer of {hidden} hidden units with some frozen.",
+                        "a row of z1 is one image and a column one unit: 'for every image' runs down the rows.")
+        require(len(set(got)) == len(got), f"frozen_units listed a unit twice: {sorted(got)}.",
+                "a unit frozen for both reasons is still one unit: combine the two conditions before you turn them "
+                "into indices.")
+        missed, extra = set(frozen) - set(got), set(got) - set(frozen)
+        if missed & set(kinds["zero"]):
+            raise wrong(f"frozen_units missed unit(s) {sorted(missed & set(kinds['zero']))}, which are on for every "
+                        "image.", "step 3: dH = dz2 @ W2.T. What does unit j's column of dH hold when W2[j] is 0?")
+        if missed - set(kinds["edge"]):
+            raise wrong(f"frozen_units missed unit(s) {sorted(missed)}, which are off for every image.",
+                        "step 4: dZ1 = dH * [Z1 > 0]. What is unit j's column of dZ1 when its sums are never above 0?")
+        if missed:
+            raise wrong(f"frozen_units missed unit {kinds['edge'][0]}, whose sum is exactly 0 for some images and "
+                        "below 0 for the others.", "step 4: at exactly 0 the ReLU gives 0, and its slope there is 0.")
+        if extra == {i for i in range(hidden) if w2[i] < 0} - set(frozen):  # just the live units with w2 below 0
+            raise wrong(f"frozen_units found unit(s) {sorted(extra)}, whose outgoing weights are negative.",
+                        "a negative weight still passes the gradient back (with its sign flipped): only 0 stops it.")
+        if extra:
+            raise wrong(f"frozen_units found unit(s) {sorted(extra)}, which get a gradient from some image.",
+                        "one image that turns a unit on (while its outgoing weight is not 0) is enough to move its "
+                        "incoming weights.")
+    return ("autograd gives the units you found a gradient of exactly 0, and every other unit some gradient: both "
+            "kinds of frozen unit.")

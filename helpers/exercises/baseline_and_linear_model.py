@@ -20,13 +20,32 @@ def _l2_table(a, b):
     return ((a[:, None, :] - b[None, :, :]) ** 2).mean(-1).sqrt()
 
 
+class _WholeTables(torch.Tensor):
+    """Exercise 1's inputs: torch.cdist raises, and so does taking the images one at a time (`for row in b`, `b[j]`,
+    unbind), since the exercise asks for one broadcast subtraction of every image against every image."""
+
+    ONE_AT_A_TIME = {torch.Tensor.__iter__, torch.Tensor.unbind, torch.unbind}
+
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        if func is torch.cdist:
+            raise wrong("Your function calls torch.cdist.",
+                        "build the table by broadcasting: give a and b each a new dimension of size 1 with None.")
+        if func in cls.ONE_AT_A_TIME or (func is torch.Tensor.__getitem__ and isinstance(args[1], int)):
+            raise wrong("Your function takes the images one at a time.",
+                        "one subtraction can pair them all: a of shape (N, 1, P) minus b of shape (1, M, P).")
+        return super().__torch_function__(func, types, args, kwargs or {})
+
+
 @checker("write my_all_distances(a, b), the table of L2 distances between every row of a and every row of b.")
 def check_all_distances(func):
     "Exercise 1: the L2 distance of every image of a to every image of b, as a table (len(a), len(b))."
     gen = _generator(1)
     for n, m, pixels in [(5, 3, 7), (4, 6, 784), (2, 1, 3)]:
         a, b = torch.rand(n, pixels, generator=gen), torch.rand(m, pixels, generator=gen)
-        table = call(func, a, b, hint=SHAPE_HINT)
+        table = call(func, a.as_subclass(_WholeTables), b.as_subclass(_WholeTables), hint=SHAPE_HINT)
+        if isinstance(table, torch.Tensor):
+            table = table.as_subclass(torch.Tensor)
         expected = _l2_table(a, b)
         require(not (isinstance(table, torch.Tensor) and tuple(table.shape) == (m, n) and n != m),
                 f"The table has shape {(m, n)}: one row per image of b.",

@@ -1,6 +1,5 @@
 """Checkers for the exercises of lesson 8 (08_inside_the_network.ipynb): an image moved by whole pixels, the falling
-learning rate, and whether to trust a difference between two
-settings' runs over seeds. Each follows the contract in helpers/exercises/__init__.py."""
+learning rate, and each hidden unit's vote. Each follows the contract in helpers/exercises/__init__.py."""
 
 import torch
 
@@ -89,93 +88,56 @@ def check_falling_rates(func, recorded=None):
             "rates the Learner used in the training above, one per mini-batch step.")
 
 
-# -- exercise 3: trusting a difference between two settings ----------------------------------------------------------
+# -- exercise 3: each hidden unit's vote --------------------------------------------------------------------------
 
 
-def _runs(low, high, n):
-    "n accuracies between low and high, rounded as the tables round them, as a list of floats."
-    return [round(low + (high - low) * v, 4) for v in torch.rand(n).tolist()]
+def _new_net():
+    "A new two-layer net from lesson 8's two_layer_net, in training mode (as fresh layers are), with shifts of 2."
+    from helpers.nets import two_layer_net
+
+    net = two_layer_net(hidden=int(torch.randint(5, 20, (1,))), shift=2)
+    with torch.no_grad():
+        net[1].bias.uniform_(-0.5, 0.5)  # some units on, others off, for every image
+        net[3].bias.uniform_(-1.0, 1.0)
+    return net
 
 
-def _trust_cases():
-    "New (what it shows, runs_a, runs_b, the answer) for two settings' accuracies over seeds."
-    n, base = int(torch.randint(3, 8, (1,))), 0.95 + 0.03 * torch.rand(1).item()
-    low = _runs(base, base + 0.005, n)
-    high = _runs(max(low) + 0.001, max(low) + 0.006, n)
-    touch = _runs(max(low), max(low) + 0.005, n - 1) + [max(low)]  # its worst run equals low's best
-    mixed = _runs(min(low), max(low), n - 1) + [round(max(low) + 0.002, 4)]  # higher on the whole, yet overlapping
-    broken = _runs(max(mixed) + 0.001, max(mixed) + 0.004, n - 1) + [0.4944]  # one run that broke down
-    return [("above", high, low, True), ("below", low, high, True), ("overlap", mixed, low, False),
-            ("broken", mixed, broken, False), ("touch", touch, low, False)]
+def _votes(net, images, relu=True, vote=True):
+    "Each hidden unit's activation times its vote, one row per image (relu=False: no ReLU; vote=False: no vote)."
+    with torch.no_grad():
+        hidden = net[1](images)
+        hidden = hidden.clamp(min=0) if relu else hidden
+        return hidden * net[3].weight[0] if vote else hidden
 
 
-# The second table of lesson 8: the recipe's range and each change's range over seeds (official test, %, [low, high]).
-# tests/test_exercises_inside_the_network.py checks these against benchmarks/measured/experiments.json.
-RECIPE_RANGE = [99.27, 99.46]
-SECOND_TABLE = {"no shifts": [98.09, 98.33], "learning rate falling from 1": [98.58, 98.97],
-                "learning rate falling from 8": [49.44, 99.46], "constant learning rate 4": [99.17, 99.56],
-                "lesson 7's starting weights": [99.31, 99.51], "30 hidden units": [98.97, 99.22],
-                "40 epochs": [99.02, 99.27]}
-
-
-def _trusted(changes, recipe):
-    "The names of the changes whose range does not meet the recipe's."
-    return {name for name, runs in changes.items() if min(runs) > max(recipe) or min(recipe) > max(runs)}
-
-
-def _table_cases():
-    "New tables of changes, [low, high] each, against a new recipe range: some above, below, touching, overlapping."
-    low = round(95 + 3 * torch.rand(1).item(), 2)
-    recipe = [low, round(low + 0.2 + 0.3 * torch.rand(1).item(), 2)]
-    ranges = {"higher": [recipe[1] + 0.05, recipe[1] + 0.3], "lower": [recipe[0] - 0.6, recipe[0] - 0.1],
-              "touches": [recipe[1], recipe[1] + 0.2], "overlaps": [recipe[0] + 0.05, recipe[1] + 0.1],
-              "wider": [recipe[0] - 40.0, recipe[1]], "inside": [recipe[0] + 0.01, recipe[1] - 0.01]}
-    names = list(ranges)
-    order = torch.randperm(len(names)).tolist()
-    return recipe, {f"change {k}": [round(v, 2) for v in ranges[names[i]]] for k, i in enumerate(order)}
-
-
-def _check_table(func):
-    "Ask the learner's my_trusted about new tables; then about the lesson's second table; the message for it."
+@checker("write my_votes(net, images): one row per image, one column per hidden unit, each entry the unit's activation "
+         "times its vote.")
+def check_votes(func):
+    """Ask the learner's function about new networks (fresh from two_layer_net, so in training mode, with shifts) and
+    new images; compare with each unit's activation times its vote, and the rows' sums with the network's output."""
     for _ in range(3):
-        recipe, changes = _table_cases()
-        got = call(func, {k: list(v) for k, v in changes.items()}, list(recipe), hint=HINT)
-        require(isinstance(got, list | tuple | set) and all(isinstance(n, str) for n in got),
-                f"Your my_trusted returned {got!r}, not a list of the changes' names.",
-                "collect the names (the keys of `changes`) whose runs you trust.")
-        want = _trusted(changes, recipe)
-        if set(got) == want:
+        net, n = _new_net(), int(torch.randint(3, 9, (1,)))
+        images = torch.rand(n, 784) * (torch.rand(n, 784) > 0.6)
+        hidden = net[3].in_features
+        got = call(func, net, images, hint=HINT)
+        require_tensor(got, (n, hidden), "Your votes")
+        got = got.detach().float()
+        want = _votes(net, images)
+        if torch.allclose(got, want, atol=1e-5):
             continue
-        shown = f"For recipe = {recipe} and changes = {changes}"
-        require(not set(got) - want, f"{shown} you trust changes whose range meets the recipe's.",
-                "call my_trust(runs, recipe) for every change; keep a name only when it returns True.")
-        raise wrong(f"{shown} you left out changes whose range lies wholly above or below the recipe's.",
-                    "a change can be better or worse than the recipe: call my_trust(runs, recipe) for every change.")
-    got = set(call(func, {k: list(v) for k, v in SECOND_TABLE.items()}, list(RECIPE_RANGE), hint=HINT))
-    return (f" On the second table you trust {len(got)} of the {len(SECOND_TABLE)} changes: "
-            f"{', '.join(n for n in SECOND_TABLE if n in got)}. 'Learning rate falling from 8' is not one of them,"
-            " although one of its runs broke down: its best run ties the recipe's best (Why 2).")
-
-
-@checker("write my_trust(runs_a, runs_b): True when every run of one setting scored higher than every run of the "
-         "other, else False; then my_trusted(changes, recipe).")
-def check_trust(func, table_func=None):
-    """Ask the learner's function about new pairs of runs: apart either way, touching, overlapping, one run broken;
-    then, if given `table_func` (my_trusted), ask it about new tables and the lesson's second table."""
-    for kind, runs_a, runs_b, want in _trust_cases():
-        got = call(func, list(runs_a), list(runs_b), hint=HINT)
-        require(got in (True, False), f"Your function returned {got!r}, not True or False.",
-                "return the result of a comparison.")
-        if bool(got) == want:
-            continue
-        shown = f"For runs_a = {runs_a} and runs_b = {runs_b}"
-        if kind in ("above", "below"):
-            raise wrong(f"{shown} every run of one setting is higher than every run of the other, yet you said "
-                        "False.", "either setting may be the better one: look at both ways round.")
-        if kind == "touch":
-            raise wrong(f"{shown} the worst run of one equals the best run of the other: the ranges touch, so the "
-                        "difference is not larger than the spread.", "a tie is not a difference: compare strictly.")
-        raise wrong(f"{shown} the ranges overlap, yet you said True.",
-                    "compare the ranges (each setting's lowest and highest run), not the means or single runs.")
-    done = "You trust a difference only when the two settings' ranges over seeds do not even touch."
-    return done if table_func is None else done + _check_table(table_func)
+        with torch.no_grad():
+            output = net.eval()(images)
+        net.train()
+        require(not torch.allclose(got, _votes(net, images, vote=False), atol=1e-5),
+                "Your entries are the hidden units' activations, not yet their votes.",
+                "the second layer's weight (net[3].weight, one per unit) is each unit's vote: multiply by it.")
+        require(not torch.allclose(got, _votes(net, images, relu=False), atol=1e-5),
+                "Some of your entries come from units that are off: they are not 0 where a unit is off.",
+                "a unit passes nothing on when its first-layer result is negative: apply the ReLU (net[2]) first.")
+        require(torch.allclose(got.sum(1, keepdim=True) + net[3].bias, output, atol=1e-4),
+                "Your rows, plus the second layer's bias, do not add up to the network's output.",
+                "RandomShift (net[0]) moves images in training mode; use net[1], net[2] and net[3]'s weight directly.")
+        raise wrong("Your rows add up to the network's output, but not unit by unit.",
+                    "each column is one unit: its activation for the image times that unit's vote, nothing else.")
+    return ("Your votes are right for new networks and images: units that are off give 0, and each row plus the "
+            "second layer's bias is the network's output before the sigmoid.")

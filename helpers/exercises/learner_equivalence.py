@@ -36,8 +36,8 @@ def _decayed(start, grads, lr, wd, sign=-1.0, decay_sign=1.0, scale_decay=True):
     return params
 
 
-@checker("write the step of MyWeightDecayOptim: for every parameter, first add wd times the parameter to its "
-         "gradient, then take the plain step, under torch.no_grad().")
+@checker("write the step of MyWeightDecayOptim in torch's one-step form, p -= lr * (p.grad + term), with the term "
+         "you worked out on paper so that it equals fastai's two steps; change p under torch.no_grad().")
 def check_weight_decay(optim_class):
     "Step the learner's optimiser on new parameters with new gradients; compare with the rule and torch.optim.SGD."
     for _ in range(3):
@@ -60,19 +60,19 @@ def check_weight_decay(optim_class):
             continue
         for planted, what, hint in [
             ({"sign": 1.0}, "Your step goes uphill: the parameters moved along their gradients.",
-             "subtract lr times (gradient + wd * p)."),
+             "a step goes against the gradient: p minus lr times (...)."),
             ({"decay_sign": -1.0}, "Your weight decay pushes the parameters away from 0.",
-             "add wd * p to the gradient, then subtract lr times the sum."),
+             "expand fastai's two steps, p * (1 - lr*wd) - lr * g, and compare the sign of its wd part with yours."),
             ({"wd": 0.0}, "Your parameters moved as without weight decay.",
-             "use self.wd: add wd * p to each gradient before the step."),
+             "your term must use self.wd: expand p * (1 - lr*wd) - lr * g and match it with p - lr * (g + term)."),
             ({"scale_decay": False}, "Your weight decay is not scaled by the learning rate.",
-             "multiply the whole sum, gradient + wd * p, by lr."),
+             "in p * (1 - lr*wd) the decay is multiplied by lr too: is your term inside lr * (...)?"),
         ]:
             keywords = {"lr": lr, "wd": wd, **planted}
             require(not close(got, _decayed(start, grads, **keywords)), what, hint)
         raise wrong(f"After {len(grads)} steps at lr {lr:.3f} with wd {wd:.3f} your parameters are not where the "
-                    "rule puts them.", "for each p in self.params, the step uses the gradient plus wd times p, "
-                    "scaled by lr, inside torch.no_grad().")
+                    "rule puts them.", "expand fastai's two steps, p * (1 - lr*wd) - lr * g, and match it term by term "
+                    "with p - lr * (g + term), for each p in self.params, inside torch.no_grad().")
     reference = torch.optim.SGD([p.clone().requires_grad_() for p in start], lr=lr, weight_decay=wd)
     for step_grads in grads:
         for p, g in zip(reference.param_groups[0]["params"], step_grads):
@@ -87,8 +87,8 @@ def check_weight_decay(optim_class):
 # -- exercise 2: an nn.Module of our own --------------------------------------------------------------------------
 
 
-@checker("write MyLinear(n_in): an nn.Module with a `weight` (n_in, 1) and a `bias` (1,), both nn.Parameter, whose "
-         "forward(xb) returns xb @ weight + bias.")
+@checker("write MyLinear(n_in): an nn.Module holding a `weight` (n_in, 1) and a `bias` (1,) that model.parameters() "
+         "finds (print len(list(MyLinear(3).parameters())) to check), whose forward(xb) returns xb @ weight + bias.")
 def check_my_linear(module_class):
     "Make the learner's module for new input sizes, check its parameters, predictions on new batches, and a step."
     for _ in range(3):
@@ -99,8 +99,8 @@ def check_my_linear(module_class):
         named = dict(model.named_parameters())
         require(set(named) == {"weight", "bias"},
                 f"The module's parameters are {sorted(named) or 'none'}, not weight and bias.",
-                "make self.weight and self.bias nn.Parameter(...): a plain tensor is not registered as a parameter, "
-                "so model.parameters() and any optimiser would miss it.")
+                "a plain tensor is not registered, so parameters() and any optimiser miss it: print "
+                "type(nn.Linear(3, 1).weight) and store yours the same way.")
         require(tuple(named["weight"].shape) == (n_in, 1) and tuple(named["bias"].shape) == (1,),
                 f"weight has shape {tuple(named['weight'].shape)} and bias {tuple(named['bias'].shape)}; "
                 f"expected ({n_in}, 1) and (1,).", "one weight per input, in a column, and a single bias.")

@@ -1,6 +1,6 @@
-"""Checkers for the exercises of lesson 4 (04_sgd_by_hand.ipynb): gradient descent on several numbers, an epoch
-that adds up the gradients of k mini-batches before each step, and training that stops early. Each follows the
-contract in helpers/exercises/__init__.py."""
+"""Checkers for the exercises of lesson 4 (04_sgd_by_hand.ipynb): gradient descent on several numbers and its
+learning-rate limits, an epoch that adds up the gradients of k mini-batches before each step, and training that
+stops early. Each follows the contract in helpers/exercises/__init__.py."""
 
 import torch
 
@@ -29,12 +29,13 @@ def _close(a, b):
 # -- exercise 1: gradient descent on several numbers at once ------------------------------------------------
 
 
-def _reference_descent(c, start, lr, steps, sign=-1.0, zero=True, mean=False):
-    "Descent on the sum of (x_i - c_i)^2; sign=+1 steps uphill, zero=False never resets, mean=True averages."
+def _reference_descent(c, w, start, lr, steps, sign=-1.0, zero=True, mean=False, weighted=True):
+    """Descent on the sum of w_i (x_i - c_i)^2; sign=+1 steps uphill, zero=False never resets, mean=True averages,
+    weighted=False forgets the weights."""
     xt = start.clone().requires_grad_()
     for _ in range(steps):
-        squares = (xt - c) ** 2
-        (squares.mean() if mean else squares.sum()).backward()
+        terms = (w if weighted else 1.0) * (xt - c) ** 2
+        (terms.mean() if mean else terms.sum()).backward()
         with torch.no_grad():
             xt += sign * lr * xt.grad
         if zero:
@@ -42,40 +43,87 @@ def _reference_descent(c, start, lr, steps, sign=-1.0, zero=True, mean=False):
     return xt.detach()
 
 
-@checker("write my_descend_to(c, start, lr, steps): gradient descent on the sum of (x_i - c_i)^2 from `start`; "
-         "return the final x.")
+@checker("write my_descend_to(c, w, start, lr, steps): gradient descent on the sum of w_i (x_i - c_i)^2 from "
+         "`start`; return the final x.")
 def check_descend_to(func):
-    "Run the learner's descent on three new targets c, of new lengths, from new starts; compare with descent."
+    "Run the learner's descent on three new c, w and starts, of new lengths; compare with descent."
     for _ in range(3):
         n = int(torch.randint(2, 7, (1,)))
-        c, start = torch.randn(n) * 2, torch.randn(n) * 2
-        lr, steps = 0.05 + 0.2 * torch.rand(1).item(), int(torch.randint(3, 9, (1,)))
-        got = call(func, c.clone(), start.clone(), lr, steps, hint=_hint)
+        c, start, w = torch.randn(n) * 2, torch.randn(n) * 2, 0.5 + 2 * torch.rand(n)
+        lr, steps = 0.4 * torch.rand(1).item() / w.max().item(), int(torch.randint(3, 9, (1,)))  # below 1 / max w
+        got = call(func, c.clone(), w.clone(), start.clone(), lr, steps, hint=_hint)
         require(isinstance(got, torch.Tensor) and got.shape == (n,),
                 f"For {n} numbers your function returned {type(got).__name__} "
                 f"{tuple(got.shape) if isinstance(got, torch.Tensor) else ''}, not a tensor of shape ({n},).",
                 "return the final x itself, a tensor as long as start (x.detach()).")
         got = got.detach().float()
-        if torch.allclose(got, _reference_descent(c, start, lr, steps), rtol=1e-4, atol=1e-5):
+        if torch.allclose(got, _reference_descent(c, w, start, lr, steps), rtol=1e-4, atol=1e-5):
             continue
         for planted, what, hint in [
             ({"sign": 1.0}, "Your steps go uphill: x moves away from c.",
              "the gradient points uphill, so subtract lr times the gradient."),
             ({"zero": False}, "Your steps grow too long: each one uses the sum of all the gradients so far.",
              ".backward() adds to .grad; set it back to zero after every step."),
-            ({"mean": True}, "Your steps are too short: they follow the mean of the squares, not their sum.",
-             "the function to descend is the sum of the squares; its slope along x_i is 2 (x_i - c_i)."),
+            ({"weighted": False}, "Every x_i moves as if its weight w_i were 1.",
+             "each square (x_i - c_i)^2 is multiplied by its own w_i before the sum."),
+            ({"mean": True}, "Your steps are too short: they follow the mean of the terms, not their sum.",
+             "the function to descend is the sum of w_i (x_i - c_i)^2; its slope along x_i is 2 w_i (x_i - c_i)."),
         ]:
-            require(not torch.allclose(got, _reference_descent(c, start, lr, steps, **planted), rtol=1e-4, atol=1e-5),
-                    what, hint)
+            require(not torch.allclose(got, _reference_descent(c, w, start, lr, steps, **planted), rtol=1e-4,
+                                       atol=1e-5), what, hint)
         raise wrong(f"After {steps} steps at lr {lr:.3f} your x is not where gradient descent arrives.",
-                     "each step: ((x - c) ** 2).sum().backward(), x -= lr * x.grad under torch.no_grad(), "
+                     "each step: (w * (x - c) ** 2).sum().backward(), x -= lr * x.grad under torch.no_grad(), "
                      "then zero x.grad.")
-    c, start = torch.randn(5) * 2, torch.randn(5) * 2  # lr 0.5 multiplies each x_i - c_i by 1 - 2 * 0.5 = 0
-    got = call(func, c.clone(), start.clone(), 0.5, 1, hint=_hint)
-    require(torch.allclose(got.detach().float(), c, atol=1e-5), "At lr 0.5 one step did not land on c.",
-            "a step subtracts lr times the slope 2 (x_i - c_i) from each x_i.")
-    return "Every number moved towards its c, as gradient descent moves it, for three new c's; at lr 0.5, in one step."
+    w = 0.5 + 2 * torch.rand(1).item()  # one weight for all: lr 1 / (2 w) multiplies each x_i - c_i by 0
+    c, start = torch.randn(5) * 2, torch.randn(5) * 2
+    got = call(func, c.clone(), torch.full((5,), w), start.clone(), 1 / (2 * w), 1, hint=_hint)
+    require(torch.allclose(got.detach().float(), c, atol=1e-5), f"With every w_i = {w:.2f}, one step at lr "
+            f"1 / (2 w) = {1 / (2 * w):.3f} did not land on c.",
+            "a step subtracts lr times the slope 2 w_i (x_i - c_i) from each x_i.")
+    return ("Every number moved towards its c, as gradient descent moves it, for three new c's and w's; "
+            "at lr 1 / (2 w), in one step.")
+
+
+@checker("write my_lr_limits(w): the lr that lands each x_i on c_i in one step (a tensor), and the lr above which "
+         "some x_i runs away.")
+def check_lr_limits(func, descend):
+    """Exercise 1, second part: the two learning rates for new w's, then the learner's own `descend` (my_descend_to)
+    run just below and just above the ceiling they gave, so the boundary shows."""
+    for _ in range(3):
+        n = int(torch.randint(2, 7, (1,)))
+        w = 0.5 + 2 * torch.rand(n)
+        got = call(func, w.clone(), hint=_hint)
+        require(isinstance(got, tuple | list) and len(got) == 2,
+                "Return two things: the one-step learning rates (a tensor) and the ceiling (one number).",
+                "return land, ceiling")
+        land, ceiling = torch.as_tensor(got[0], dtype=torch.float32), float(got[1])
+        require(land.shape == (n,), f"For {n} weights the one-step rates have shape {tuple(land.shape)}, not ({n},).",
+                "one learning rate per x_i, computed from its own w_i.")
+        require(not torch.allclose(land, 1 / w, rtol=1e-4),
+                "Your one-step rates are twice too large: at them a step multiplies x_i - c_i by -1.",
+                "a step multiplies x_i - c_i by 1 - 2 lr w_i: for which lr is that 0?")
+        require(torch.allclose(land, 1 / (2 * w), rtol=1e-4), "Some one-step rates are wrong.",
+                "a step multiplies x_i - c_i by 1 - 2 lr w_i: for which lr is that 0?")
+        near = lambda value, ceiling=ceiling: abs(ceiling - float(value)) <= 1e-4 * float(value)  # noqa: E731
+        require(not near(1 / (2 * w.max())),
+                "Your ceiling is the one-step rate of the largest w_i: just above it, x_i zigzags but still shrinks.",
+                "x_i runs away once its factor 1 - 2 lr w_i falls below -1.")
+        require(not near(1 / w.min()), "Your ceiling comes from the smallest w_i, but the largest runs away first.",
+                "which w_i makes 1 - 2 lr w_i fall below -1 at the smallest lr?")
+        require(near(1 / w.max()),
+                f"For w = {[round(v, 3) for v in w.tolist()]} your ceiling {ceiling:.4f} is wrong.",
+                "x_i runs away once its factor 1 - 2 lr w_i falls below -1: the first lr where one does.")
+    c = torch.randn(n) * 2
+    start = c + (0.5 + torch.rand(n)) * torch.where(torch.rand(n) < 0.5, -1.0, 1.0)  # every x_i starts off its c_i
+    gap = lambda x: (x.detach().float() - c).abs().max().item()  # noqa: E731
+    below = gap(call(descend, c.clone(), w.clone(), start.clone(), 0.95 * ceiling, 200, hint=_hint))
+    above = gap(call(descend, c.clone(), w.clone(), start.clone(), 1.05 * ceiling, 200, hint=_hint))
+    require(below < gap(start) < above,
+            f"200 steps of your my_descend_to at 0.95 and 1.05 times the ceiling left the largest |x_i - c_i| at "
+            f"{below:.3g} and {above:.3g}, from {gap(start):.3g}: it should shrink below the ceiling, grow above it.",
+            "make my_descend_to pass its own check first.")
+    return ("One step lands x_i on c_i at lr 1 / (2 w_i); at 0.95 times your ceiling 200 steps of your descent "
+            "shrank every gap, at 1.05 times it the steepest one ran away.")
 
 
 # -- exercise 2: gradients added up over k mini-batches before each step -------------------------------------------

@@ -5,6 +5,7 @@ it returns with PyTorch's autograd or with a reference loop computed here, never
 """
 
 import math
+from unittest import mock
 
 import torch
 
@@ -161,9 +162,15 @@ def check_full_gradient(func):
     batches = list(zip(x.split(sizes), y.split(sizes)))
     grad_hint = ("backward() needs tensors that ask for gradients: start from weights.clone().requires_grad_() and "
                  "the same for bias, and read their .grad at the end.")
-    result = call(func, batches, weights.clone(), bias.clone(),
-                  what=f"Calling my_full_gradient on mini-batches of {sizes}", hint=_grad_hint(SHAPE_HINT, grad_hint))
+    backward = torch.Tensor.backward
+    with mock.patch.object(torch.Tensor, "backward", autospec=True, side_effect=backward) as counted:
+        result = call(func, batches, weights.clone(), bias.clone(),
+                      what=f"Calling my_full_gradient on mini-batches of {sizes}",
+                      hint=_grad_hint(SHAPE_HINT, grad_hint))
     grad_w, grad_b = _two_gradients(result, d, "end with return w.grad, b.grad.")
+    require(counted.call_count == len(sizes),
+            f"Your function called backward() {counted.call_count} time(s) for {len(sizes)} mini-batches.",
+            "call it once per mini-batch, on that mini-batch's own loss (no torch.cat), and let .grad add them up.")
     w, b = weights.clone().requires_grad_(), bias.clone().requires_grad_()
     mnist_loss(x @ w + b, y).backward()  # GD's gradient: all the images at once
     if torch.allclose(grad_w, w.grad) and torch.allclose(grad_b, b.grad):
