@@ -95,6 +95,7 @@ def test_conv2d_that_calls_the_library_is_refused():
     ([[-1.0, -1.0, -1.0], [0.0, 0.0, 0.0], [1.0, 1.0, 1.0]], "no positive response"),  # the top-edge filter
     ([[1.0, 0.0, -1.0]] * 3, "no positive response"),  # a right-edge filter
     ([[0.0, 0.0, 0.0], [0.0, 1.0, 1.0], [0.0, 0.0, 0.0]], "horizontal edge"),  # ink on the right, any row
+    ([[-1.0, 2.0, -1.0]] * 3, "right edge"),  # a ridge: lights up on both sides of a stroke
 ])
 def test_left_edge_mistakes(filt, message):
     with pytest.raises(ExerciseError, match=message):

@@ -2,6 +2,7 @@
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from helpers.exercises import ExerciseError
 from helpers.exercises.inside_the_network import check_falling_rates, check_shift, check_votes
@@ -24,8 +25,10 @@ def shift(images, dy, dx, wrap=False, swap=False, sign=1):
     return moved.view(images.shape)
 
 
-def votes(net, images):
-    return net[2](net[1](images)) * net[3].weight[0]
+def votes(net, images, relu=True, bias=True, vote=True):
+    hidden = images @ net[1].weight.T + (net[1].bias if bias else 0)
+    hidden = hidden.clamp(min=0) if relu else hidden
+    return hidden * net[3].weight[0] if vote else hidden
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -99,27 +102,31 @@ def test_falling_rates_hint_never_gives_the_formula():
 
 
 @pytest.mark.parametrize("wrong, hint", [
-    (lambda net, x: net[2](net[1](x)), "not yet their votes"),
-    (lambda net, x: net[1](x) * net[3].weight[0], "units that are off"),
-    (lambda net, x: net[:3](x) * net[3].weight[0], "RandomShift"),
+    (lambda net, x: votes(net, x, vote=False), "not yet their votes"),
+    (lambda net, x: votes(net, x, relu=False), "units that are off"),
+    (lambda net, x: votes(net, x, bias=False), "leave out something"),
+    (lambda net, x: net[2](net[1](x)) * net[3].weight[0], "called the network or its layers"),
+    (lambda net, x: net.eval()[:3](x) * net[3].weight[0], "called the network or its layers"),
     (lambda net, x: votes(net, x) + net[3].bias / net[3].in_features, "do not add up"),
-    (lambda net, x: torch.cat([net(x.clone()) * 0 + votes(net, x).sum(1, keepdim=True),
-                               torch.zeros(len(x), net[3].in_features - 1)], 1), "not unit by unit"),
+    (lambda net, x: torch.cat([votes(net, x).sum(1, keepdim=True), torch.zeros(len(x), net[3].in_features - 1)], 1),
+     "not unit by unit"),
     (lambda net, x: votes(net, x)[:, :3], "shape"),
-], ids=["activations", "no relu", "training mode", "bias shared out", "sum in one column", "too few units"])
-def test_votes_catch_missing_votes_missing_relu_training_mode_the_bias_and_a_sum_in_one_column(wrong, hint):
+    (lambda net, x: (x @ net[1].weight + net[1].bias).clamp(min=0) * net[3].weight[0], "raised RuntimeError"),
+], ids=["activations", "no relu", "no first bias", "calls the layers", "calls them in eval mode", "bias shared out",
+        "sum in one column", "too few units", "weight not transposed"])
+def test_votes_catch_missing_votes_relu_or_bias_layer_calls_and_a_sum_in_one_column(wrong, hint):
     for seed in range(5):  # on several draws of new networks and images
         torch.manual_seed(seed)
         with pytest.raises(ExerciseError, match=hint):
             check_votes(wrong)
 
 
-def test_votes_pass_on_many_draws_and_in_evaluation_mode(capsys):
-    def in_eval_mode(net, images):
-        return net.eval()[:3](images) * net[3].weight[0]
+def test_votes_pass_on_many_draws_and_written_with_functions(capsys):
+    def with_functions(net, images):
+        return F.relu(F.linear(images, net[1].weight, net[1].bias)) * net[3].weight[0]
 
     for seed in range(10):
         torch.manual_seed(seed)
-        for right in (votes, in_eval_mode):
+        for right in (votes, with_functions):
             check_votes(right)
             assert capsys.readouterr().out.startswith("Correct!")

@@ -70,10 +70,10 @@ def check_conv2d(func):
 # -- exercise 2: a filter that finds left edges -----------------------------------------------------------------
 
 
-@checker("write left_edge_filter(): return a 3x3 tensor that responds to ink to the right of an empty column and "
-         "ignores horizontal edges.")
+@checker("write left_edge_filter(): return a 3x3 tensor that responds to ink to the right of an empty column, "
+         "ignores horizontal edges and never responds positively to right edges.")
 def check_left_edge(func):
-    "Convolve the learner's filter with new pictures of vertical and horizontal edges."
+    "Convolve the learner's filter with new pictures of left, right and horizontal edges."
     filt = call(func, hint=_hint, what="left_edge_filter()")
     require_tensor(filt, (3, 3), "Your filter")
     filt = filt.detach().float().cpu()
@@ -93,7 +93,12 @@ def check_left_edge(func):
         require(_conv(lying, filt, 1, 0).abs().max() < 1e-4 * max(1.0, filt.abs().max().item()),
                 "Your filter responds to a horizontal edge.",
                 "on a horizontal edge each row of the window is uniform; make the weights of every row add up to 0.")
-    return "It lights up along vertical left edges, wherever they are, and stays dark on horizontal ones."
+        right = standing.flip(1)  # ink on the left, empty from a column on: a right edge
+        require(_conv(right, filt, 1, 0).max() <= 1e-4 * max(1.0, filt.abs().max().item()),
+                "Your filter also lights up on a right edge (ink to the left of an empty column).",
+                "a left-edge filter should tell the two sides apart: which column must weigh more, the empty one or "
+                "the inked one?")
+    return "It lights up along vertical left edges, wherever they are, and stays dark on horizontal and right ones."
 
 
 # -- exercise 3: batch normalisation by hand ------------------------------------------------------------------

@@ -102,41 +102,59 @@ def _new_net():
     return net
 
 
-def _votes(net, images, relu=True, vote=True):
-    "Each hidden unit's activation times its vote, one row per image (relu=False: no ReLU; vote=False: no vote)."
+def _votes(net, images, relu=True, vote=True, bias=True):
+    """Each hidden unit's activation times its vote, one row per image (relu=False: no ReLU; vote=False: no vote;
+    bias=False: without the first layer's bias)."""
     with torch.no_grad():
-        hidden = net[1](images)
+        hidden = images @ net[1].weight.T + (net[1].bias if bias else 0)
         hidden = hidden.clamp(min=0) if relu else hidden
         return hidden * net[3].weight[0] if vote else hidden
 
 
-@checker("write my_votes(net, images): one row per image, one column per hidden unit, each entry the unit's activation "
-         "times its vote.")
+def _calls(net, func, *args):
+    "func(*args) through call(), and whether it called the network or its layers (net[0], net[1] or net[3])."
+    called = []
+    hooks = [layer.register_forward_pre_hook(lambda *_: called.append(True)) for layer in (net, net[0], net[1], net[3])]
+    try:
+        return call(func, *args, hint=HINT), bool(called)
+    finally:
+        for hook in hooks:
+            hook.remove()
+
+
+@checker("write my_votes(net, images) from net[1].weight, net[1].bias and net[3].weight, without calling the layers: "
+         "one row per image, one column per hidden unit, each entry the unit's activation times its vote.")
 def check_votes(func):
     """Ask the learner's function about new networks (fresh from two_layer_net, so in training mode, with shifts) and
-    new images; compare with each unit's activation times its vote, and the rows' sums with the network's output."""
+    new images; refuse calls to the layers; compare with each unit's activation times its vote, and the rows' sums
+    with the network's output."""
     for _ in range(3):
         net, n = _new_net(), int(torch.randint(3, 9, (1,)))
         images = torch.rand(n, 784) * (torch.rand(n, 784) > 0.6)
         hidden = net[3].in_features
-        got = call(func, net, images, hint=HINT)
-        require_tensor(got, (n, hidden), "Your votes")
-        got = got.detach().float()
-        want = _votes(net, images)
-        if torch.allclose(got, want, atol=1e-5):
-            continue
         with torch.no_grad():
             output = net.eval()(images)
         net.train()
+        got, called = _calls(net, func, net, images)
+        require(not called, "Your function called the network or its layers.",
+                "work from the tensors alone; compare the shape of net[1].weight with the images' to see how to "
+                "multiply them.")
+        require_tensor(got, (n, hidden), "Your votes")
+        got = got.detach().float()
+        if torch.allclose(got, _votes(net, images), atol=1e-5):
+            continue
         require(not torch.allclose(got, _votes(net, images, vote=False), atol=1e-5),
                 "Your entries are the hidden units' activations, not yet their votes.",
                 "the second layer's weight (net[3].weight, one per unit) is each unit's vote: multiply by it.")
         require(not torch.allclose(got, _votes(net, images, relu=False), atol=1e-5),
                 "Some of your entries come from units that are off: they are not 0 where a unit is off.",
-                "a unit passes nothing on when its first-layer result is negative: apply the ReLU (net[2]) first.")
+                "a unit passes nothing on when its first-layer result is negative: apply the ReLU first.")
+        require(not torch.allclose(got, _votes(net, images, bias=False), atol=1e-5),
+                "Your units leave out something the first layer adds to each of them.",
+                "nn.Linear computes more than a product of the images and its weight: look at all its tensors.")
         require(torch.allclose(got.sum(1, keepdim=True) + net[3].bias, output, atol=1e-4),
                 "Your rows, plus the second layer's bias, do not add up to the network's output.",
-                "RandomShift (net[0]) moves images in training mode; use net[1], net[2] and net[3]'s weight directly.")
+                "each entry is one unit's activation (first layer, then ReLU) times that unit's vote.")
         raise wrong("Your rows add up to the network's output, but not unit by unit.",
                     "each column is one unit: its activation for the image times that unit's vote, nothing else.")
     return ("Your votes are right for new networks and images: units that are off give 0, and each row plus the "
