@@ -130,3 +130,15 @@ def test_votes_pass_on_many_draws_and_written_with_functions(capsys):
         for right in (votes, with_functions):
             check_votes(right)
             assert capsys.readouterr().out.startswith("Correct!")
+
+
+def test_falling_rates_refuse_fastais_own_schedule():
+    "Exercise 2 asks for the rates without fastai: calling SchedLin (or sched_lin) is caught with its own hint."
+    from fastai.callback import schedule
+
+    with pytest.raises(ExerciseError, match="switched off.*\n.*plain arithmetic"):
+        check_falling_rates(lambda lr, n: [float(schedule.SchedLin(lr, 0.0)(i / n)) for i in range(n)])
+    with pytest.raises(ExerciseError, match="switched off"):
+        check_falling_rates(lambda lr, n: [schedule.sched_lin(lr, 0.0, i / n) for i in range(n)])
+    check_falling_rates(CASES[1][1])  # arithmetic alone still passes, and the schedule works again afterwards
+    assert schedule.SchedLin(2.0, 0.0)(0.25) == 1.5

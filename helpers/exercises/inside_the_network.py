@@ -1,11 +1,14 @@
 """Checkers for the exercises of lesson 8 (08_inside_the_network.ipynb): an image moved by whole pixels, the falling
 learning rate, and each hidden unit's vote. Each follows the contract in helpers/exercises/__init__.py."""
 
+from unittest.mock import patch
+
 import torch
 
 from helpers.exercises import call, checker, require, require_tensor, wrong
 
 HINT = "read the error; print the shapes of the tensors in your function to see where it goes wrong."
+RATES_HINT = "compute each step's rate yourself, from lr, the step's number and n_steps, with plain arithmetic."
 
 
 # -- exercise 1: moving images by whole pixels ---------------------------------------------------------------------
@@ -55,17 +58,32 @@ def check_shift(func):
 # -- exercise 2: the falling learning rate -------------------------------------------------------------------------
 
 
+def _schedules_switched_off(*args, **kwargs):
+    "Stands in for fastai's schedules while the learner's function runs: the exercise is to write the rates without it."
+    raise RuntimeError("fastai's schedules (SchedLin, sched_lin) are switched off while the checker runs your function")
+
+
+def _rates(func, lr, n):
+    "The learner's rates for `lr` and `n` steps, with fastai's schedules switched off; a crash becomes a wrong answer."
+    from fastai.callback import schedule
+
+    with (patch.object(schedule._Annealer, "__call__", _schedules_switched_off),
+          patch.object(schedule, "sched_lin", _schedules_switched_off)):
+        got = call(func, lr, n, hint=lambda error: RATES_HINT if "switched off" in str(error) else HINT)
+    return [float(v) for v in got]
+
+
 @checker("write my_falling_rates(lr, n_steps): the rate of each of the n_steps mini-batches, from lr in a straight "
          "line towards 0.")
 def check_falling_rates(func, recorded=None):
-    """Ask the learner's function for new rates and numbers of steps; compare with fastai's SchedLin(lr, 0.0); then,
-    if given `recorded` (a Learner's recorder.lrs, one rate per step), with the rates that training used."""
+    """Ask the learner's function for new rates and numbers of steps, with fastai's schedules switched off; compare
+    with fastai's SchedLin(lr, 0.0); then, if given `recorded` (a Learner's recorder.lrs, one rate per step), with the
+    rates that training used."""
     from fastai.callback.schedule import SchedLin
 
     for _ in range(3):
         lr, n = round(0.5 + 4 * torch.rand(1).item(), 3), int(torch.randint(5, 40, (1,)))
-        got = call(func, lr, n, hint=HINT)
-        got = [float(v) for v in got]
+        got = _rates(func, lr, n)
         require(len(got) == n, f"For {n} steps you returned {len(got)} rates.", "one rate per mini-batch step.")
         want = [float(SchedLin(lr, 0.0)(i / n)) for i in range(n)]
         if all(abs(a - b) <= 1e-6 * lr for a, b in zip(got, want)):
@@ -80,7 +98,7 @@ def check_falling_rates(func, recorded=None):
     if recorded is None:
         return "Your rates are the ones fastai's SchedLin(lr, 0.0) gives, for new rates and numbers of steps."
     recorded = [float(v) for v in recorded]
-    got = [float(v) for v in call(func, recorded[0], len(recorded), hint=HINT)]
+    got = _rates(func, recorded[0], len(recorded))
     require(len(got) == len(recorded) and all(abs(a - b) <= 1e-6 * recorded[0] for a, b in zip(got, recorded)),
             "Your rates differ from the ones the Learner used in the training above.",
             "call your function with the Learner's first rate and its number of steps, and compare the lists.")
