@@ -1,7 +1,8 @@
 """The data: MNIST images of handwritten digits, in fastai's folder layout (lesson 1).
 
 The layout is `<root>/training/<digit>/*.png` and `<root>/testing/<digit>/*.png`, 28x28 grey PNGs.
-`mnist_path` finds or builds such a folder; `load_digits` turns two of its digits into tensors.
+`mnist_path` finds or builds such a folder; `load_digits` turns two of its digits into tensors, `load_all_digits`
+all ten.
 """
 
 import errno
@@ -366,3 +367,30 @@ def load_digits(path, digits=(2, 9), split="training"):
     check_digits(digits)
     stacks = [torch.stack([read_image(f) for f in digit_files(path, d, split)]).float() / 255 for d in digits]
     return to_xy(*stacks)
+
+
+def load_all_digits(path, split="training"):
+    """Every digit of one split as (x, y): x (N, 784) float32 in 0..1, y (N,) int64 holding the digit itself.
+
+    Files are read in sorted order, digit by digit: all the 0s first, then the 1s, up to the 9s.
+    """
+    if split not in SPLITS:
+        raise ValueError(f"Unknown split {split!r}: use 'training' or 'testing'.")
+    folder = Path(path) / split
+    if not Path(path).is_dir():
+        raise FileNotFoundError(f"No folder {path}: pass the folder that mnist_path(...) returns.")
+    if not folder.is_dir():
+        raise FileNotFoundError(
+            f"No folder {folder}: {path} has no {split!r} split. Use a folder with both splits, as mnist_path(...) "
+            "builds it (MNIST_SOURCE=embedded has all ten digits in both)."
+        )
+    missing = [d for d in range(10) if not (folder / str(d)).is_dir() or not image_files(folder / str(d))]
+    if missing:
+        raise FileNotFoundError(
+            f"{folder} has no images of the digit(s) {', '.join(map(str, missing))}: all ten digits need a folder of "
+            f".png images there. Add them, or use MNIST_SOURCE=embedded or full, which have all ten."
+        )
+    stacks = [torch.stack([read_image(f) for f in digit_files(path, d, split)]) for d in range(10)]
+    x = torch.cat(stacks).view(-1, 28 * 28).float() / 255
+    y = torch.cat([torch.full((len(stack),), digit, dtype=torch.int64) for digit, stack in enumerate(stacks)])
+    return x, y

@@ -501,3 +501,43 @@ def test_a_bad_course_digits_names_the_setting_and_the_fix(monkeypatch, value):
     monkeypatch.setenv("COURSE_DIGITS", value)
     with pytest.raises(ValueError, match="COURSE_DIGITS=.*such as 3,7"):
         data.course_digits()
+
+
+# -- all ten digits -----------------------------------------------------------------------------------
+
+
+def test_load_all_digits_contract(embedded):
+    x, y = data.load_all_digits(embedded)
+    assert x.shape == (4000, 784) and x.dtype == torch.float32 and y.shape == (4000,) and y.dtype == torch.int64
+    assert 0.0 <= x.min() and x.max() <= 1.0 and x.max() > 0.99
+    assert torch.equal(y, torch.arange(10).repeat_interleave(400))  # digits in order, 400 of each
+    first_zero = sorted((embedded / "training" / "0").glob("*.png"))[0]
+    assert torch.equal(x[0], torch.tensor(np.array(Image.open(first_zero)), dtype=torch.float32).view(-1) / 255)
+    x29, _ = load_digits(embedded)  # the same images, in the same order, as the two-digit loader
+    assert torch.equal(x[y == 2], x29[:400]) and torch.equal(x[y == 9], x29[400:])
+    x_valid, y_valid = data.load_all_digits(embedded, split="testing")
+    assert x_valid.shape == (1000, 784) and torch.equal(torch.bincount(y_valid), torch.full((10,), 100))
+
+
+def test_load_all_digits_names_a_missing_split(tmp_path):
+    layout = write_layout(tmp_path / "layout", dict.fromkeys(range(10), 1))
+    with pytest.raises(FileNotFoundError, match="no 'testing' split"):
+        data.load_all_digits(layout, split="testing")
+    with pytest.raises(ValueError, match="Unknown split 'valid'"):
+        data.load_all_digits(layout, split="valid")
+
+
+def test_load_all_digits_names_every_missing_or_empty_digit(tmp_path):
+    layout = write_layout(tmp_path / "layout", {2: 2, 9: 2})  # a folder made for one pair of digits only
+    (layout / "training" / "5").mkdir()  # present but empty
+    with pytest.raises(FileNotFoundError, match=r"digit\(s\) 0, 1, 3, 4, 5, 6, 7, 8: all ten"):
+        data.load_all_digits(layout)
+    with pytest.raises(FileNotFoundError, match="nowhere: pass the folder that mnist_path"):
+        data.load_all_digits(tmp_path / "nowhere")
+
+
+def test_load_all_digits_on_a_small_complete_layout(tmp_path):
+    layout = write_layout(tmp_path / "layout", {d: d % 3 + 1 for d in range(10)})
+    x, y = data.load_all_digits(layout)
+    assert torch.equal(torch.bincount(y), torch.tensor([d % 3 + 1 for d in range(10)]))
+    assert torch.equal(y, y.sort().values)  # digit by digit
