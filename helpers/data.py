@@ -384,13 +384,14 @@ def load_all_digits(path, split="training"):
             f"No folder {folder}: {path} has no {split!r} split. Use a folder with both splits, as mnist_path(...) "
             "builds it (MNIST_SOURCE=embedded has all ten digits in both)."
         )
-    missing = [d for d in range(10) if not (folder / str(d)).is_dir() or not image_files(folder / str(d))]
+    files = {d: image_files(folder / str(d)) if (folder / str(d)).is_dir() else [] for d in range(10)}
+    missing = [d for d, found in files.items() if not found]
     if missing:
         raise FileNotFoundError(
             f"{folder} has no images of the digit(s) {', '.join(map(str, missing))}: all ten digits need a folder of "
             f".png images there. Add them, or use MNIST_SOURCE=embedded or full, which have all ten."
         )
-    stacks = [torch.stack([read_image(f) for f in digit_files(path, d, split)]) for d in range(10)]
+    stacks = [torch.stack([read_image(f) for f in files[d]]) for d in range(10)]
     x = torch.cat(stacks).view(-1, 28 * 28).float() / 255
     y = torch.cat([torch.full((len(stack),), digit, dtype=torch.int64) for digit, stack in enumerate(stacks)])
     return x, y

@@ -306,11 +306,12 @@ def test_lesson_10_kaiming_rate_is_the_one_the_validation_rule_picks():
 
 def test_lesson_10_scopes_the_rate_3_stall_to_plain_sgd_without_batch_norm():
     "The stall at rate 3 is quoted for plain SGD without batch norm; with it, the page quotes rate 3's measured range."
-    rows = json.loads((MEASURED / "experiments.json").read_text())["cnn"]
+    measured = json.loads((MEASURED / "experiments.json").read_text())
+    rows = measured["cnn"]
     low, high = (f"{100 * rows['+ batch norm, lr 3.0']['official_test'][k]:.2f}" for k in ("min", "max"))
     text = " ".join(markdown("10_going_deeper.ipynb").split())
     assert f"With batch norm, rate 3 reached {low}-{high}%" in text
-    two_layer = json.loads((MEASURED / "experiments.json").read_text())["two_layer"]["lr 4 constant"]["official_test"]
+    two_layer = measured["two_layer"]["lr 4 constant"]["official_test"]
     low, high = (f"{100 * two_layer[k]:.2f}" for k in ("min", "max"))
     assert f"at a constant 4 instead of its falling rate, reached {low}-{high}%" in text
     assert "### Why plain SGD without batch norm stops learning at rate 3" in text
