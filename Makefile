@@ -3,13 +3,14 @@
 #   make test       ruff, the unit tests and nbval over every notebook
 #   make lab        open JupyterLab on the notebooks
 #   make notebooks  re-run every notebook and store its outputs (after changing a notebook or a helper)
-#   make bench      measure the course's speed and accuracy (benchmarks/bench.py)
+#   make bench      measure the course's speed and accuracy (benchmarks/bench.py; with the official MNIST test set also
+#                   lesson 11's ten-digit models, benchmarks/ten_digits.py, into bench-results/)
 #   make portable   strict nbval with the processor's vector instructions capped (another processor's arithmetic)
 #   make robust     every notebook for seeds 0, 1, 2, natively and capped, for 3s and 7s, on other data and on twice the data:
 #                   every cell runs, every assert holds
-#   make experiments  the lessons' experiments (baseline, GD/SGD, log loss, lesson 8's settings, lesson 10's CNN) over
-#                   seeds on the official MNIST test set: writes benchmarks/measured/experiments*.json, which lessons 4,
-#                   5, 8 and 10 quote
+#   make experiments  the lessons' experiments (baseline, GD/SGD, log loss, lesson 8's settings, lesson 10's CNN, lesson
+#                   11's ten-digit models) over seeds on the official MNIST test set: writes benchmarks/measured/*.json,
+#                   which lessons 4, 5, 8, 10 and 11 quote
 #   make mutations  plant known bugs in helpers/ and benchmarks/ one at a time: the unit tests must catch each
 #   make doctor     check this environment: Python, the pinned packages, the device, the cache, the data
 #   make publish COURSE_REPO=https://github.com/OWNER/REPO COURSE_REF=v1.0
@@ -92,6 +93,8 @@ MNIST_TEST ?= $(wildcard ../shared/data/mnist)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py $(if $(MNIST_TEST),--mnist-test $(MNIST_TEST)) $(BENCH_ARGS)
+	@if [ -n "$(MNIST_TEST)" ]; then $(BIN)/python benchmarks/ten_digits.py --mnist-test $(MNIST_TEST) --out bench-results/ten_digits.json; \
+	else echo 'make bench: SKIPPED the ten-digit models: they are scored on the official MNIST test set (MNIST_TEST=DIR)'; fi
 
 # The seeds of each experiment are those of the committed results (tests/test_experiments.py checks they agree).
 EXPERIMENT = $(BIN)/python benchmarks/experiments.py --mnist-test $(or $(MNIST_TEST),$(error make experiments needs the official MNIST test set: MNIST_TEST=DIR))
@@ -101,6 +104,7 @@ experiments: $(STAMP)
 	$(EXPERIMENT) --only two_layer --seeds 0 1 2 3 4
 	$(EXPERIMENT) --only cnn cnn_init --seeds 0 1 2
 	COURSE_DIGITS=3,7 $(EXPERIMENT) --only loss gd --seeds 0 1 2 42
+	$(BIN)/python benchmarks/ten_digits.py --mnist-test $(MNIST_TEST)
 
 clean:
 	rm -rf $(VENV)

@@ -32,10 +32,14 @@ from helpers.repro import seed_everything, setup_course  # noqa: E402
 from tools.variants import VARIANTS  # noqa: E402
 
 # Every goal the benchmark checks, in one place. The time goals are about twice what a 2-core machine of this project
-# measures (suite 60 s, slowest later cell 3.7 s, training 0.2 / 1.6 / 2.4 s), so a lesson or a recipe that grows
-# much slower misses them. hand_written_ratio: the hand-written loop, fed the same index slices as plain PyTorch, at
+# measures (slowest later cell 3.7 s, training 0.2 / 1.6 / 2.4 s), so a lesson or a recipe that grows much slower misses
+# them; the suite's goal is the course's budget (170 s for all the lessons), and lesson 11, which trains three
+# ten-digit models on 4,000 images, may take up to 20 s in one cell (its slowest measures about 15 s).
+# hand_written_ratio: the hand-written loop, fed the same index slices as plain PyTorch, at
 # least this fast relative to the faster of the two plain PyTorch ways.
-GOALS = {"suite_seconds": 90.0, "slowest_cell_seconds": 5.0, "hand_written_ratio": 1.0,
+GOALS = {"suite_seconds": 170.0, "slowest_cell_seconds": 5.0, "slowest_cell_seconds_ten_digits": 20.0,
+         "ten_digits_seconds": 60.0,
+         "hand_written_ratio": 1.0,
          "official_test": {"linear": 0.980, "two_layer": 0.985, "cnn": 0.995},
          "train_seconds": {"linear": 1.0, "two_layer": 4.0, "cnn": 6.0},
          # over the sweep's runs (seeds x variants), on the official test set: (median at least, minimum at least)
@@ -290,15 +294,13 @@ def sweep_worker(seeds, mnist_test, quick):
             print(json.dumps(run), flush=True)
 
 
-def accuracy_sweep(mnist_test, quick):
-    "Every model over SWEEP_SEEDS x SWEEP_VARIANTS: {model: {valid: {min, median, max}, official_test: ..., runs}}."
-    seeds, variants = (SWEEP_SEEDS[:1], SWEEP_VARIANTS[:1]) if quick else (SWEEP_SEEDS, SWEEP_VARIANTS)
+def run_in_variants(command, variants):
+    """Run a worker command once per processor variant, each in a fresh process (the caps are read when PyTorch
+    starts); every JSON line it printed, tagged with its variant. A worker that fails adds a failed run."""
     runs = []
     for variant in variants:
-        command = [sys.executable, str(Path(__file__).resolve()), "--sweep-worker", ",".join(map(str, seeds))]
-        command += (["--mnist-test", str(mnist_test)] if mnist_test else []) + (["--quick"] if quick else [])
-        env = {**os.environ, **VARIANTS[variant]}
-        done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=ROOT)
+        done = subprocess.run(command, env={**os.environ, **VARIANTS[variant]}, capture_output=True, text=True,
+                              cwd=ROOT)
         found = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
         if done.returncode != 0:
             found.append({"model": None, "failed": f"worker exited {done.returncode}: {done.stderr[-300:]}"})
@@ -306,6 +308,15 @@ def accuracy_sweep(mnist_test, quick):
             run["variant"] = variant
             print(f"  {variant:8} {json.dumps(run)}", flush=True)
         runs += found
+    return runs
+
+
+def accuracy_sweep(mnist_test, quick):
+    "Every model over SWEEP_SEEDS x SWEEP_VARIANTS: {model: {valid: {min, median, max}, official_test: ..., runs}}."
+    seeds, variants = (SWEEP_SEEDS[:1], SWEEP_VARIANTS[:1]) if quick else (SWEEP_SEEDS, SWEEP_VARIANTS)
+    command = [sys.executable, str(Path(__file__).resolve()), "--sweep-worker", ",".join(map(str, seeds))]
+    command += (["--mnist-test", str(mnist_test)] if mnist_test else []) + (["--quick"] if quick else [])
+    runs = run_in_variants(command, variants)
     summary = {}
     for name in ("linear", "two_layer", "cnn"):
         ok = [r for r in runs if r.get("model") == name and "failed" not in r]
@@ -350,14 +361,22 @@ def report(results):
     return "\n".join(lines)
 
 
+def cell_goal(stem):
+    "The longest a cell after the first may take in this notebook (lesson 11 trains on five times the images)."
+    return GOALS["slowest_cell_seconds_ten_digits" if stem == "11_ten_digits" else "slowest_cell_seconds"]
+
+
 def goals(results):
     "{goal: True, False, or None where it was not measured}. A --quick run measures nothing, so it checks no goal."
     if results.get("quick"):
         return {"goals (a --quick run checks none)": None}
     met = {
         f"suite <= {GOALS['suite_seconds']:.0f} s": results["suite_seconds"] <= GOALS["suite_seconds"],
-        f"every later cell <= {GOALS['slowest_cell_seconds']:.0f} s":
-            max(results["slowest_cell_seconds"].values(), default=0.0) <= GOALS["slowest_cell_seconds"],
+        f"every later cell <= {GOALS['slowest_cell_seconds']:.0f} s (lesson 11's <= "
+        f"{GOALS['slowest_cell_seconds_ten_digits']:.0f} s)":
+            all(seconds <= cell_goal(stem) for stem, seconds in results["slowest_cell_seconds"].items()),
+        f"lesson 11 <= {GOALS['ten_digits_seconds']:.0f} s":
+            results["notebook_seconds"].get("11_ten_digits", 0.0) <= GOALS["ten_digits_seconds"],
         "every notebook ran to the end": not results.get("failed_notebooks"),
         f"hand-written loop (same slices) >= {GOALS['hand_written_ratio']}x the faster plain torch":
             results["ratios"]["hand_written_sliced"] >= GOALS["hand_written_ratio"],

@@ -1,4 +1,4 @@
-"""The data: MNIST images of handwritten digits, in fastai's folder layout (lesson 1).
+"""The data: MNIST images of handwritten digits, in fastai's folder layout (lessons 1 and 11).
 
 The layout is `<root>/training/<digit>/*.png` and `<root>/testing/<digit>/*.png`, 28x28 grey PNGs.
 `mnist_path` finds or builds such a folder; `load_digits` turns two of its digits into tensors, `load_all_digits`
@@ -25,7 +25,7 @@ IDX_PREFIX = {"training": "train", "testing": "t10k"}
 NETWORK_TIMEOUT = 10  # seconds to wait for the download server before giving up on "full"
 
 # Functions that a notebook teaches, and the notebook that teaches them (tests/test_teaching_cells.py).
-TAUGHT_IN = {"to_xy": "01_data.ipynb"}
+TAUGHT_IN = {"to_xy": "01_data.ipynb", "load_all_digits": "11_ten_digits.ipynb"}
 
 
 def cache_dir():
@@ -369,11 +369,8 @@ def load_digits(path, digits=(2, 9), split="training"):
     return to_xy(*stacks)
 
 
-def load_all_digits(path, split="training"):
-    """Every digit of one split as (x, y): x (N, 784) float32 in 0..1, y (N,) int64 holding the digit itself.
-
-    Files are read in sorted order, digit by digit: all the 0s first, then the 1s, up to the 9s.
-    """
+def all_digit_files(path, split="training"):
+    "{digit: its image files in sorted order} for the ten digits of one split; a clear error if any is missing."
     if split not in SPLITS:
         raise ValueError(f"Unknown split {split!r}: use 'training' or 'testing'.")
     folder = Path(path) / split
@@ -391,6 +388,15 @@ def load_all_digits(path, split="training"):
             f"{folder} has no images of the digit(s) {', '.join(map(str, missing))}: all ten digits need a folder of "
             f".png images there. Add them, or use MNIST_SOURCE=embedded or full, which have all ten."
         )
+    return files
+
+
+def load_all_digits(path, split="training"):
+    """Every digit of one split as (x, y): x (N, 784) float32 in 0..1, y (N,) int64 holding the digit itself.
+
+    Files are read in sorted order, digit by digit: all the 0s first, then the 1s, up to the 9s.
+    """
+    files = all_digit_files(path, split)  # {digit: its files}, with a clear error if a folder is missing
     stacks = [torch.stack([read_image(f) for f in files[d]]) for d in range(10)]
     x = torch.cat(stacks).view(-1, 28 * 28).float() / 255
     y = torch.cat([torch.full((len(stack),), digit, dtype=torch.int64) for digit, stack in enumerate(stacks)])

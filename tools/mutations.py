@@ -34,6 +34,12 @@ class Mutation(NamedTuple):
 
 
 MUTATIONS = [
+    Mutation("helpers/ten_digits.py", "e = (scores - scores.max(dim=1, keepdim=True).values).exp()", "e = scores.exp()",
+             "softmax without the max trick overflows on large scores", "tests/test_ten_digits.py -k softmax"),
+    Mutation("helpers/ten_digits.py", "        g /= len(yb)\n", "",
+             "the hand-derived gradient forgets the mean over the batch", "tests/test_ten_digits.py -k gradient"),
+    Mutation("benchmarks/ten_digits.py", "counts.fill_diagonal_(-1)", "pass",
+             "the most confused pair counts the right answers", "tests/test_ten_digits.py -k most_confused"),
     Mutation("helpers/nets.py", "torch.randint(0, 2 * p + 1,", "torch.randint(0, 2 * p,",
              "RandomShift never draws its largest move", "tests/test_nets.py -k random_shift"),
     Mutation("helpers/nets.py", "if not self.training or self.pixels == 0:", "if self.pixels == 0:",
