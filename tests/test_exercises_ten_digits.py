@@ -73,6 +73,13 @@ def test_a_gradient_taken_by_autograd_is_refused_with_a_hint():
     with pytest.raises(ExerciseError, match="no autograd"):
         check_soft_score_grad(with_backward)
 
+    def with_autograd_switched_back_on(scores, targets):
+        with torch.enable_grad():
+            leaf = scores.clone().requires_grad_()
+            return torch.autograd.grad(torch.nn.functional.cross_entropy(leaf, targets), leaf)[0]
+    with pytest.raises(ExerciseError, match="no autograd"):
+        check_soft_score_grad(with_autograd_switched_back_on)
+
 
 @pytest.mark.parametrize("mistake, message", [({"precision": True}, "precision"), ({"overall": True}, "overall")])
 def test_recall_mistakes(mistake, message):

@@ -141,14 +141,14 @@ def test_the_lesson_quotes_the_measured_ranges_and_pairs():
         assert row in text, row
     valid = {n: MEASURED["summary"][n]["valid"] for n in ("two_layer", "cnn")}
     two, cnn = valid["two_layer"], valid["cnn"]
-    quoted = (f"validation accuracies were {two['min']:.1%}-{two['max']:.1%} and {cnn['min']:.1%}-{cnn['max']:.1%}, "
-              "one to four times that spread apart")
+    quoted = (f"the two networks' runs scored {two['min']:.1%}-{two['max']:.1%} and {cnn['min']:.1%}-{cnn['max']:.1%}, "
+              "ranges about one spread apart at their closest")
     assert quoted in text, quoted
-    gaps = (valid["cnn"]["min"] - valid["two_layer"]["max"], valid["cnn"]["max"] - valid["two_layer"]["min"])
-    assert 0.005 <= gaps[0] and gaps[1] <= 0.005 * 4.5, "the gap between the networks, in binomial spreads of 0.005"
+    closest = cnn["min"] - two["max"]
+    assert 0.5 * 0.005 <= closest <= 2 * 0.005, "the closest gap between the networks, in binomial spreads of 0.005"
     ranges = [MEASURED["summary"][n]["official_test"] for n in ("linear", "two_layer", "cnn")]
     assert "The ranges do not overlap" in text and all(a["max"] < b["min"] for a, b in zip(ranges, ranges[1:]))
-    counts = re.search(r"a 7 read as a 9 \(in (\d+), (\d+) and (\d+) of the ten runs", text)
+    counts = re.search(r"a 7 read as a 9 than any other \(in (\d+), (\d+) and (\d+) of the ten runs", text)
     assert counts, "the lesson names how often a 7 read as a 9 was each model's most frequent mistake"
     for n, name in zip(counts.groups(), ("linear", "two_layer", "cnn")):
         pairs = MEASURED["summary"][name]["most_confused"]

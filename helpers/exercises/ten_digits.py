@@ -2,6 +2,8 @@
 for targets that are rows of probabilities, recall per digit, and top-k accuracy. Each follows the contract in
 helpers/exercises/__init__.py: fresh random inputs every time, compared with what autograd or a plain count gives."""
 
+from unittest.mock import patch
+
 import torch
 import torch.nn.functional as F
 
@@ -15,6 +17,11 @@ def _hint(err):
     if "size" in str(err) or "shape" in str(err) or "index" in str(err):
         return "print the shapes of your tensors; targets hold one class number per image."
     return "read the error; try your function on a small tensor you can check by eye."
+
+
+def _no_autograd(*args, **kwargs):
+    "Stands in for backward and torch.autograd.grad while the learner's gradient runs."
+    raise RuntimeError("autograd's grad and backward are switched off while the checker runs your function")
 
 
 def _close(a, b, tol=1e-5):
@@ -42,7 +49,8 @@ def check_soft_score_grad(func):
         scores, targets = torch.randn(n, classes) * 3, _targets(n, classes, kind)
         leaf = scores.clone().requires_grad_()
         F.cross_entropy(leaf, targets).backward()  # PyTorch's cross-entropy takes rows of target weights too
-        with torch.no_grad():  # the exercise is the formula: autograd is switched off while the learner's code runs
+        with torch.no_grad(), patch.object(torch.Tensor, "backward", _no_autograd), \
+                patch.object(torch.autograd, "grad", _no_autograd):  # the exercise is the formula, not autograd
             got = call(func, scores.clone(), targets.clone(), hint=_hint)
         require_tensor(got, (n, classes), f"soft_score_gradient for {n} images and {classes} classes")
         got = got.detach()
