@@ -317,8 +317,14 @@ def accuracy_sweep(mnist_test, quick):
     command = [sys.executable, str(Path(__file__).resolve()), "--sweep-worker", ",".join(map(str, seeds))]
     command += (["--mnist-test", str(mnist_test)] if mnist_test else []) + (["--quick"] if quick else [])
     runs = run_in_variants(command, variants)
+    return summarise_runs(runs, ("linear", "two_layer", "cnn")), {"seeds": seeds, "variants": variants}, runs
+
+
+def summarise_runs(runs, models):
+    """{model: {runs, failed, valid and official_test as {min, median, max} (None where not measured)}} over a
+    sweep's runs; a failed worker (model None) counts as a failed run of every model."""
     summary = {}
-    for name in ("linear", "two_layer", "cnn"):
+    for name in models:
         ok = [r for r in runs if r.get("model") == name and "failed" not in r]
         summary[name] = {"runs": len(ok), "failed": sum(1 for r in runs if r.get("model") in (name, None)
                                                          and "failed" in r)}
@@ -326,7 +332,7 @@ def accuracy_sweep(mnist_test, quick):
             values = [r[key] for r in ok if r.get(key) is not None]
             summary[name][key] = ({"min": min(values), "median": statistics.median(values), "max": max(values)}
                                   if values else None)
-    return summary, {"seeds": seeds, "variants": variants}, runs
+    return summary
 
 
 def report(results):

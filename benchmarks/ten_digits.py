@@ -23,9 +23,9 @@ from pathlib import Path
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # for tools.variants
+sys.path.insert(0, str(ROOT))  # for benchmarks.bench, run as a script
 
-from benchmarks.bench import run_in_variants  # noqa: E402
+from benchmarks.bench import run_in_variants, summarise_runs  # noqa: E402
 from helpers.data import EMBEDDED_PER_DIGIT  # noqa: E402
 from helpers.repro import seed_everything, setup_course  # noqa: E402
 
@@ -65,9 +65,8 @@ def trainers(quick=False):
         settings = {k: recipe[k] for k in ("lr", "epochs", "batch_size")}
         return lambda *data: fit_ten(make(), *data, one_cycle=one_cycle, **settings).model.eval()
 
-    two_layer = learner(lambda: two_layer_ten(TWO_LAYER_TEN_RECIPE["hidden"], TWO_LAYER_TEN_RECIPE["shift"]),
-                        TWO_LAYER_TEN_RECIPE, one_cycle=False)
-    cnn = learner(lambda: cnn_ten(CNN_TEN_RECIPE["shift"]), CNN_TEN_RECIPE, one_cycle=True)
+    two_layer = learner(two_layer_ten, TWO_LAYER_TEN_RECIPE, one_cycle=False)  # their defaults are the recipes'
+    cnn = learner(cnn_ten, CNN_TEN_RECIPE, one_cycle=True)
     return {"linear": linear, "two_layer": two_layer, "cnn": cnn}
 
 
@@ -119,19 +118,13 @@ def sweep(mnist_test, seeds, variants, quick):
 
 
 def summarise(runs):
-    "{model: {runs, failed, valid and official_test as {min, median, max}, median seconds, most confused pairs}}."
-    summary = {}
+    "bench.summarise_runs for the three models, with each one's median training seconds and most confused pairs."
+    summary = summarise_runs(runs, GOALS)
     for name in GOALS:
         ok = [r for r in runs if r.get("model") == name and "failed" not in r]
         pairs = collections.Counter(f"{r['most_confused'][0]} read as {r['most_confused'][1]}" for r in ok)
-        summary[name] = {"runs": len(ok),
-                         "failed": sum(1 for r in runs if r.get("model") in (name, None) and "failed" in r),
-                         "median_seconds": statistics.median(r["seconds"] for r in ok) if ok else None,
-                         "most_confused": dict(pairs.most_common())}
-        for key in ("valid", "official_test"):
-            values = [r[key] for r in ok]
-            summary[name][key] = ({"min": min(values), "median": statistics.median(values), "max": max(values)}
-                                  if values else None)
+        summary[name]["median_seconds"] = statistics.median(r["seconds"] for r in ok) if ok else None
+        summary[name]["most_confused"] = dict(pairs.most_common())
     return summary
 
 

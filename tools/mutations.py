@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parents[1]
-COPIED = ["helpers", "tests", "benchmarks", "tools", "notebooks", "pyproject.toml"]
+COPIED = ["helpers", "tests", "benchmarks", "tools", "notebooks", "pyproject.toml", "README.md"]  # tests read README
 
 
 class Mutation(NamedTuple):
