@@ -2,7 +2,10 @@
 #   make run        execute every notebook headlessly (MNIST_SOURCE, COURSE_DIGITS, COURSE_SEED) and print each key result
 #   make test       ruff, the unit tests and nbval over every notebook
 #   make lab        open JupyterLab on the notebooks
-#   make notebooks  re-run every notebook and store its outputs (after changing a notebook or a helper)
+#   make notebooks  re-run every notebook and store its outputs (after changing a notebook or a helper), then renew the
+#                   glossary, the practice copies and the teacher's page
+#   make practice   write practice/, the practice copy of every lesson: exercises stubbed, answers and outputs removed
+#                   (nbgrader's preprocessors, configured in nbgrader_config.py; tools/practice.py)
 #   make bench      measure the course's speed and accuracy (benchmarks/bench.py; with the official MNIST test set also
 #                   lesson 11's ten-digit models, benchmarks/ten_digits.py, into bench-results/)
 #   make portable   strict nbval with the processor's vector instructions capped (another processor's arithmetic)
@@ -30,7 +33,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lab notebooks bench experiments portable robust mutations doctor publish colab-check site site-check clean
+.PHONY: run test lab notebooks practice bench experiments portable robust mutations doctor publish colab-check site site-check clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(or $(PYTHON),false) -c '$(SUPPORTED)' 2>/dev/null || { echo "Python 3.11, 3.12 or 3.13 is needed$(if $(PYTHON), ($(PYTHON) is missing or another version)): install one, or name it with make PYTHON=/path/to/python3.12 ..." >&2; exit 1; }
@@ -45,7 +48,7 @@ run: $(STAMP)
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 test: $(STAMP)
-	$(BIN)/ruff check helpers tests tools benchmarks notebooks
+	$(BIN)/ruff check helpers tests tools benchmarks notebooks nbgrader_config.py
 	$(BIN)/python -m pytest $(NBVAL) --ignore=tests/test_site.py
 
 portable: $(STAMP)
@@ -87,6 +90,11 @@ notebooks: $(STAMP)
 	$(BIN)/python -m tools.publish $(PUBLISH_ARGS)
 	$(BIN)/python tools/run_notebooks.py --in-place
 	$(BIN)/python tools/glossary.py
+	$(BIN)/python -m tools.practice
+	$(BIN)/python -m tools.teachers
+
+practice: $(STAMP)
+	$(BIN)/python -m tools.practice
 
 # The official MNIST test set beside the project, where there is one (development and CI machines).
 MNIST_TEST ?= $(wildcard ../shared/data/mnist)

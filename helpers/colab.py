@@ -13,14 +13,15 @@ BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
 BADGE_START = "[![Open In Colab]"
 
 
-def colab_url(name, repo=COURSE_REPO, ref=COURSE_REF):
-    "The address that opens the notebook `name` (such as `01_data.ipynb`) of the published course in Colab."
+def colab_url(name, repo=COURSE_REPO, ref=COURSE_REF, folder="notebooks"):
+    """The address that opens the notebook `name` (such as `01_data.ipynb`) of the published course in Colab: the lesson
+    in notebooks/, or its practice copy with folder="practice"."""
     github = repo.removeprefix("https://github.com/")
-    return f"https://colab.research.google.com/github/{github}/blob/{ref}/notebooks/{name}"
+    return f"https://colab.research.google.com/github/{github}/blob/{ref}/{folder}/{name}"
 
 
-def badge(name, repo=COURSE_REPO, ref=COURSE_REF):
-    return f"{BADGE_START}({BADGE_IMAGE})]({colab_url(name, repo, ref)})"
+def badge(name, repo=COURSE_REPO, ref=COURSE_REF, folder="notebooks"):
+    return f"{BADGE_START}({BADGE_IMAGE})]({colab_url(name, repo, ref, folder)})"
 
 
 def colab_block(repo=COURSE_REPO, ref=COURSE_REF):
@@ -49,9 +50,9 @@ def with_colab_block(source, repo=COURSE_REPO, ref=COURSE_REF):
     return colab_block(repo, ref) + "\n" + source
 
 
-def with_badge(source, name, repo=COURSE_REPO, ref=COURSE_REF):
+def with_badge(source, name, repo=COURSE_REPO, ref=COURSE_REF, folder="notebooks"):
     "A title cell's markdown with its Colab badge renewed: the badge is the paragraph after the first line."
     lines = [line for line in source.split("\n") if not line.startswith(BADGE_START)]
     while len(lines) > 2 and lines[1] == lines[2] == "":
         del lines[2]
-    return "\n".join(lines[:1] + ["", badge(name, repo, ref)] + lines[1:])
+    return "\n".join(lines[:1] + ["", badge(name, repo, ref, folder)] + lines[1:])

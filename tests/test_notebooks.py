@@ -81,7 +81,9 @@ def test_the_title_cell_has_its_colab_badge_and_the_readme_links_to_colab(path):
     cells = json.loads(path.read_text())["cells"]
     title = "".join(cells[0]["source"]).split("\n")
     assert title[0].startswith("# Lesson ") and title[2] == badge(path.name), "run `make publish` to renew the badge"
-    assert f"({colab_url(path.name)})" in (ROOT / "README.md").read_text(), "run `make publish` to renew the README"
+    readme = (ROOT / "README.md").read_text()
+    assert f"({colab_url(path.name)})" in readme, "run `make publish` to renew the README"
+    assert f"({colab_url(path.name, folder='practice')})" in readme, "the README links the practice copy in Colab"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

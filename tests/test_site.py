@@ -21,7 +21,7 @@ SITE = ROOT / "build" / "site"
 SHOTS = ROOT / "build" / "site-screenshots"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
-PAGES = ["index.html", *(p.stem + ".html" for p in NOTEBOOKS), "glossary.html"]
+PAGES = ["index.html", *(p.stem + ".html" for p in NOTEBOOKS), "glossary.html", "teachers.html"]
 WIDTHS = (375, 1280)
 MAX_MB = 15
 RAW_TEX = re.compile(r"\$[^$\s][^$]*\$|\\\(|\\\[|\\frac|\\sum|\\partial")
@@ -129,7 +129,23 @@ def test_a_page_loads_cleanly_and_reads_well(page, width, base_url, browser):
         found = tab.evaluate(f"() => Array.from(document.querySelectorAll('a.md-footer__link--{kind}'))"
                              ".map(a => a.getAttribute('href'))")
         assert found == expected, f"{page}: the {kind} link goes to {found}, not {expected}"
-    if page != "index.html" and page != "glossary.html":
+    if page not in ("index.html", "glossary.html", "teachers.html"):
         assert tab.locator('a[href*="colab.research.google.com"] img[alt="Open In Colab"]').count() == 1
         assert tab.locator(f'a[href$="{page.replace(".html", ".ipynb")}"]').count() >= 1, f"{page}: no download link"
     context.close()
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_each_exercise_shows_its_worked_solution_only_when_the_reader_opens_it(path, base_url, browser):
+    cells = json.loads(path.read_text())["cells"]
+    exercises = [c for c in cells if c["cell_type"] == "code" and c["metadata"].get("nbgrader", {}).get("solution")]
+    tab = browser.new_page(viewport={"width": 1280, "height": 900})
+    tab.goto(base_url + path.stem + ".html", wait_until="networkidle")
+    folds = tab.locator("details.worked-solution")
+    assert folds.count() == len(exercises) >= 3, f"{path.name}: {folds.count()} folded solutions"
+    for i in range(folds.count()):
+        fold = folds.nth(i)
+        assert fold.get_attribute("open") is None and not fold.locator("pre").first.is_visible(), "closed at first"
+        fold.locator("summary").click()
+        assert fold.locator("pre").first.is_visible() and "Correct!" in fold.inner_text()
+    tab.close()

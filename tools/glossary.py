@@ -57,21 +57,29 @@ def page():
     return "\n".join(lines) + "\n"
 
 
+def write_or_check(path, text, check, stale, summary):
+    """A generated page: with check, 0 if the file at `path` holds `text`, else print `stale` and return 1; without,
+    write it atomically and print `summary`. tools/teachers.py uses it too."""
+    if check:
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:
+            print(stale, file=sys.stderr)
+            return 1
+        return 0
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    print(summary)
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--check", action="store_true", help="only compare; exit 1 when GLOSSARY.md is stale")
     args = parser.parse_args(argv)
     text = page()
-    if args.check:
-        if not PAGE.is_file() or PAGE.read_text(encoding="utf-8") != text:
-            print("GLOSSARY.md does not match the lessons' glossaries: run `python tools/glossary.py`", file=sys.stderr)
-            return 1
-        return 0
-    tmp = PAGE.with_suffix(".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(PAGE)
-    print(f"GLOSSARY.md: {text.count(chr(10) + '- **')} terms")
-    return 0
+    return write_or_check(PAGE, text, args.check,
+                          "GLOSSARY.md does not match the lessons' glossaries: run `python tools/glossary.py`",
+                          f"GLOSSARY.md: {text.count(chr(10) + '- **')} terms")
 
 
 if __name__ == "__main__":

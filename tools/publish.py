@@ -18,7 +18,7 @@ from tools.run_notebooks import write_atomically
 ROOT = Path(__file__).resolve().parents[1]
 REPO = re.compile(r"https://github\.com/[\w.-]+/[\w.-]+")
 REF = re.compile(r"[\w.-]+")
-COLAB_LINK = re.compile(r"https://colab\.research\.google\.com/github/[^)\s]*?/notebooks/([\w.-]+\.ipynb)")
+COLAB_LINK = re.compile(r"https://colab\.research\.google\.com/github/[^)\s]*?/(notebooks|practice)/([\w.-]+\.ipynb)")
 
 
 def set_settings(repo, ref, path):
@@ -44,7 +44,7 @@ def renew_notebook(path, repo, ref):
 
 def renew_readme(path, repo, ref):
     text = path.read_text()
-    renewed = COLAB_LINK.sub(lambda m: colab.colab_url(m.group(1), repo, ref), text)
+    renewed = COLAB_LINK.sub(lambda m: colab.colab_url(m.group(2), repo, ref, m.group(1)), text)
     if renewed == text:
         return False
     path.write_text(renewed)

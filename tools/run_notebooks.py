@@ -4,11 +4,13 @@
     python tools/run_notebooks.py --in-place    # `make notebooks`: store fresh outputs in the notebooks
     python tools/run_notebooks.py notebooks/01_data.ipynb   # only some notebooks
 
-Without --in-place the committed notebooks are not touched. A cell tagged `key-result` holds a lesson's
-key result; its printed text is echoed here. Exits non-zero if any notebook fails.
+Without --in-place the committed notebooks are not touched. With it, each notebook's running time is also stored in
+benchmarks/measured/notebook_seconds.json, which the teacher's page quotes (tools/teachers.py). A cell tagged
+`key-result` holds a lesson's key result; its printed text is echoed here. Exits non-zero if any notebook fails.
 """
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -23,6 +25,7 @@ from helpers.colab import with_colab_block
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
+TIMINGS = ROOT / "benchmarks" / "measured" / "notebook_seconds.json"
 
 
 def execute(path, timeout=600):
@@ -87,6 +90,26 @@ def write_atomically(nb, path):
     os.replace(f.name, path)
 
 
+def cpu_name():
+    "The processor's model name where Linux says it, else what the platform module knows."
+    import platform
+
+    cpuinfo = Path("/proc/cpuinfo")
+    names = [line.split(":", 1)[1].strip() for line in (cpuinfo.read_text().splitlines() if cpuinfo.exists() else [])
+             if line.startswith("model name")]
+    return names[0] if names else platform.processor() or platform.machine()
+
+
+def store_seconds(seconds, path=TIMINGS):
+    "Merge {notebook name: seconds} into the timings file, with the machine they were measured on, atomically."
+    stored = json.loads(path.read_text()) if path.exists() else {"seconds": {}}
+    stored.update(cores=os.cpu_count(), cpu=cpu_name())
+    stored["seconds"] = dict(sorted({**stored["seconds"], **{k: round(v, 1) for k, v in seconds.items()}}.items()))
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(stored, indent=1) + "\n")
+    tmp.replace(path)
+
+
 def describe_settings():
     "One line: the data, the pair of digits and the seed the notebooks will use (what the kernels inherit)."
     source = os.environ.get("MNIST_SOURCE", "").strip() or "embedded"
@@ -104,7 +127,7 @@ def main(argv=None):
     if args.in_place and any(os.environ.get(k, "").strip() for k in ("MNIST_SOURCE", "COURSE_DIGITS", "COURSE_SEED")):
         parser.error("--in-place stores the course's own outputs: unset MNIST_SOURCE, COURSE_DIGITS and COURSE_SEED")
     print(describe_settings(), flush=True)
-    failed = []
+    failed, took_seconds = [], {}
     for path in paths:
         start = time.perf_counter()
         try:
@@ -120,6 +143,9 @@ def main(argv=None):
             print("    " + line.replace("\n", "\n    "))
         if args.in_place:
             write_atomically(nb, path)
+            took_seconds[path.stem] = took
+    if took_seconds:
+        store_seconds(took_seconds)
     if failed:
         print(f"{len(failed)} notebook(s) failed: {', '.join(failed)}", file=sys.stderr)
         return 1

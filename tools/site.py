@@ -1,9 +1,10 @@
 """`make site`: the course as a static website in build/site, from the stored notebooks (nothing is executed).
 
 Assembles MkDocs' input in build/site-docs: the home page (site/index.md, with the lessons listed from the README's
-table), the notebooks as they are, the glossary, the Colab button, and MathJax 3 from the npm registry (so that the
-mathematics typesets offline). Then `mkdocs build` (mkdocs.yml; tools/site_hooks.py adds each figure's alternative
-text, the local Colab button and a correct table of contents). `make site-check` tests the result in Chromium
+table), the notebooks as they are, the glossary, the teacher's page (its practice copies opened in Colab), the Colab
+button, and MathJax 3 from the npm registry (so that the mathematics typesets offline). Then `mkdocs build`
+(mkdocs.yml; tools/site_hooks.py adds each figure's alternative text, the local Colab button, a correct table of
+contents, and folds each exercise's worked solution). `make site-check` tests the result in Chromium
 (tests/test_site.py).
 """
 
@@ -39,7 +40,9 @@ def title(path):
 
 def home_page():
     listed = "\n".join(f"{i}. [{title(ROOT / 'notebooks' / name)}]({name}): {line} "
-                       f"([open in Colab]({colab_url(name)}))" for i, (name, line) in enumerate(lessons(), 1))
+                       f"([open in Colab]({colab_url(name)}); "
+                       f"[its practice copy in Colab]({colab_url(name, folder='practice')}))"
+                       for i, (name, line) in enumerate(lessons(), 1))
     text = (ROOT / "site" / "index.md").read_text()
     return text.replace("<!-- lessons -->", listed).replace("{repo}", COURSE_REPO).replace("{ref}", COURSE_REF)
 
@@ -76,6 +79,10 @@ def assemble():
     (DOCS / "index.md").write_text(home_page())
     glossary = (ROOT / "GLOSSARY.md").read_text().replace("](notebooks/", "](")
     (DOCS / "glossary.md").write_text(glossary)
+    teachers = (ROOT / "TEACHERS.md").read_text().replace("](notebooks/", "](")
+    teachers = re.sub(r"\]\(practice/([\w.-]+\.ipynb)\)", lambda m: f"]({colab_url(m[1], folder='practice')})",
+                      teachers)
+    (DOCS / "teachers.md").write_text(teachers)
     (DOCS / "assets").mkdir()
     shutil.copy(ROOT / "site" / "open-in-colab.svg", DOCS / "assets" / "open-in-colab.svg")
     copy_mathjax(DOCS / "mathjax")

@@ -3,6 +3,8 @@
 - the Colab badge becomes the site's own button, so that no page fetches anything from another host;
 - the table of contents is rebuilt from the headings: mkdocs-jupyter drops inline code from an entry's text and
   anchor ("Version 5: `DataLoaders`" became "Version 5:", linking to no heading);
+- each exercise's worked solution (its code cell and the checker's output) is folded into a closed `<details>` under
+  the exercise, so that a learner can try first and look after;
 - the notebook style sheet that mkdocs-jupyter writes into every page (over half a megabyte) becomes one shared file.
 """
 
@@ -48,6 +50,21 @@ def fix_contents(soup, page):
             text.string = heading.get_text().rstrip("¶").strip()
 
 
+def fold_solutions(soup, notebook):
+    "Wrap each exercise cell (an nbgrader solution code cell) of the page in a closed <details> element."
+    cells = json.loads(Path(notebook).read_text())["cells"]
+    shown = soup.select(".jupyter-wrapper .jp-Notebook > .jp-Cell")  # one per cell (a code cell nests its parts)
+    if len(shown) != len(cells):
+        raise ValueError(f"{Path(notebook).name}: the page shows {len(shown)} cells, the notebook has {len(cells)}")
+    for cell, div in zip(cells, shown):
+        marked = cell["metadata"].get("nbgrader", {})
+        if cell["cell_type"] == "code" and marked.get("solution"):
+            details = div.wrap(soup.new_tag("details", attrs={"class": "worked-solution"}))
+            summary = soup.new_tag("summary")
+            summary.string = f"Worked solution ({marked['grade_id'].replace('-', ' and ')})"  # what the cell defines
+            details.insert(0, summary)
+
+
 def on_post_page(output, page, config):
     if not page.file.src_path.endswith(".ipynb"):
         return output
@@ -59,6 +76,7 @@ def on_post_page(output, page, config):
     for img, alt in zip(figures, alts):
         img["alt"] = alt
     fix_contents(soup, page)
+    fold_solutions(soup, page.file.abs_src_path)
     for img in soup.select(f'img[src="{BADGE_IMAGE}"]'):
         img["src"] = COLAB_BUTTON
     for style in soup.select("style"):
