@@ -162,7 +162,9 @@ def test_main_job_runs_a_notebook_without_touching_it_and_prints_its_key_result(
     assert "key: 42 on embedded" in out and "data: embedded (MNIST_SOURCE) | digits: 2,9" in out
     copy = tmp_path / "02_copy.ipynb"
     shutil.copy(path, copy)
+    timings = runner.TIMINGS.read_bytes()
     assert runner.main(["--in-place", str(copy)]) == 0
+    assert runner.TIMINGS.read_bytes() == timings, "only the course's lessons have their running times stored"
     stored = nbformat.read(copy, as_version=4)
     assert stored.cells[0].source.startswith(colab_block())
     assert stored.metadata.kernelspec.display_name == "Python 3 (ipykernel)"

@@ -143,7 +143,8 @@ def main(argv=None):
             print("    " + line.replace("\n", "\n    "))
         if args.in_place:
             write_atomically(nb, path)
-            took_seconds[path.stem] = took
+            if path.parent == NOTEBOOKS:  # the course's own lessons, not a copy elsewhere
+                took_seconds[path.stem] = took
     if took_seconds:
         store_seconds(took_seconds)
     if failed:
