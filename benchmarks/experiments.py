@@ -22,24 +22,27 @@ they do) and prints one markdown table per experiment:
 
 import argparse
 import json
+import math
 import statistics
 import sys
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # for benchmarks.bench, run as a script
 
+from benchmarks.bench import write_atomically  # noqa: E402
 from helpers.data import course_digits, load_digits, mnist_path  # noqa: E402
 from helpers.model import (  # noqa: E402
-    INIT_STD,
     LINEAR_RECIPE,
     baseline_model,
     batch_accuracy,
-    init_params,
     linear1,
+    log_loss,
     mnist_loss,
+    train_run,
+    validate_epoch,
 )
 from helpers.nets import CNN_RECIPE, TWO_LAYER_RECIPE, init_two_layer, two_layer_net  # noqa: E402
 from helpers.repro import seed_everything, setup_course  # noqa: E402
@@ -68,37 +71,13 @@ CNN_STEPS = {"plain SGD": ({"norm": False, "adam": False, "one_cycle": False}, [
              "+ one-cycle (the recipe)": ({}, [CNN_RECIPE["lr"]])}
 
 
-def log_loss(predictions, targets):
-    "Binary cross-entropy from raw predictions (the library's version of lesson 3's log loss)."
-    return F.binary_cross_entropy_with_logits(predictions, targets)
-
-
 def train_linear_with(loss_func, x, y, lr, batch_size, epochs, shuffle=True):
-    """Lesson 4's linear model and loop (start spread INIT_STD, plain SGD), fed index slices; returns the training
-    loss (mnist loss, on every training image) after each epoch and after each of the first steps, and the model."""
-    weights = init_params((x.shape[1], 1), std=INIT_STD)
-    bias = init_params(1, std=INIT_STD)
-    per_epoch, per_step = [], []
-    for _ in range(epochs):
-        order = torch.randperm(len(x)) if shuffle else torch.arange(len(x))
-        for i in range(0, len(x), batch_size):
-            index = order[i : i + batch_size]
-            loss_func(linear1(x[index], weights, bias), y[index]).backward()
-            with torch.no_grad():
-                for p in (weights, bias):
-                    p -= lr * p.grad
-                    p.grad.zero_()
-            if len(per_step) < GD_EPOCHS:
-                with torch.no_grad():
-                    per_step.append(mnist_loss(linear1(x, weights, bias), y).item())
-        with torch.no_grad():
-            per_epoch.append(mnist_loss(linear1(x, weights, bias), y).item())
-    return per_epoch, per_step, lambda xb: linear1(xb, weights, bias)
-
-
-def accuracy(model, x, y):
-    with torch.no_grad():
-        return round(batch_accuracy(model(x), y).item(), 4)
+    """Lesson 5's train_run (lesson 4's linear model and loop, fed index slices) with loss_func; returns the training
+    loss (mnist loss, on every training image) after each epoch and after each of the first GD_EPOCHS steps, and the
+    model."""
+    (weights, bias), losses = train_run(x, y, lr, batch_size, epochs, shuffle, loss_func)
+    steps = math.ceil(len(x) / batch_size)  # in each epoch
+    return losses[steps - 1 :: steps], losses[:GD_EPOCHS], lambda xb: linear1(xb, weights, bias)
 
 
 def summary(values):
@@ -115,8 +94,8 @@ def over_seeds(train, data, seeds, **settings):
     for seed in seeds:
         seed_everything(seed)
         model = train(data, **settings)
-        valid.append(accuracy(model, x_valid, y_valid))
-        test.append(accuracy(model, x_test, y_test))
+        valid.append(validate_epoch(model, [(x_valid, y_valid)]))
+        test.append(validate_epoch(model, [(x_test, y_test)]))
     per_seed = {"valid": valid, "official_test": test}
     return {"valid": summary(valid), "official_test": summary(test), "per_seed": per_seed}
 
@@ -306,8 +285,8 @@ def cnn_init_experiment(data, seeds, quick):
         for seed in seeds:
             seed_everything(seed)
             model = train_plain_cnn(*data[:4], init=init, lr=lr, epochs=epochs).model.eval()
-            valid.append(accuracy(model, *data[2:4]))
-            test.append(accuracy(model, *data[4:]))
+            valid.append(validate_epoch(model, [data[2:4]]))
+            test.append(validate_epoch(model, [data[4:]]))
             with torch.no_grad():
                 out = model(x_test)
                 says = (out > 0).float()
@@ -358,10 +337,7 @@ def main(argv=None):
         results[name] = EXPERIMENTS[name](data, seeds, args.quick)
         results["seeds"][name] = seeds
         print(table(results[name]), flush=True)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(results, indent=1) + "\n")
-    tmp.replace(out)
+    write_atomically(out, json.dumps(results, indent=1) + "\n")
     return 0
 
 

@@ -14,10 +14,8 @@ harness, not a measurement, and it checks no goal.
 import argparse
 import collections
 import json
-import os
 import statistics
 import sys
-import time
 from pathlib import Path
 
 import torch
@@ -25,9 +23,9 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # for benchmarks.bench, run as a script
 
-from benchmarks.bench import run_in_variants, summarise_runs  # noqa: E402
+from benchmarks.bench import describe, machine, print_runs, run_in_variants, summarise_runs, write_atomically  # noqa: E402
 from helpers.data import EMBEDDED_PER_DIGIT  # noqa: E402
-from helpers.repro import seed_everything, setup_course  # noqa: E402
+from helpers.repro import setup_course  # noqa: E402
 
 # Official-test accuracy over the sweep: the median at least GOALS[model], the worst run at most WORST_BELOW under it.
 GOALS = {"linear": 0.885, "two_layer": 0.95, "cnn": 0.975}
@@ -70,12 +68,6 @@ def trainers(quick=False):
     return {"linear": linear, "two_layer": two_layer, "cnn": cnn}
 
 
-def answers(model, x):
-    "The digit each image's highest score names."
-    with torch.no_grad():
-        return model(x).argmax(dim=1)
-
-
 def most_confused(predicted, y):
     "The (true digit, answer, count) met most often among the mistakes; ties go to the lower digits."
     counts = torch.zeros(10, 10, dtype=torch.int64)
@@ -88,26 +80,21 @@ def most_confused(predicted, y):
 def worker(seeds, mnist_test, quick):
     "Train each model for each seed in this process (whose processor variant the parent set); one JSON line per run."
     from helpers.data import load_all_digits, mnist_path
+    from helpers.ten_digits import ten_digit_accuracy
 
     setup_course()
     path = mnist_path("embedded")
     data = load_all_digits(path) + load_all_digits(path, split="testing")
     x_test, y_test = load_all_digits(mnist_path(mnist_test, splits=("testing",)), split="testing")
-    for seed in seeds:
-        for name, train in trainers(quick).items():
-            run = {"model": name, "seed": seed}
-            try:
-                seed_everything(seed)
-                start = time.perf_counter()
-                model = train(*data)
-                run["seconds"] = round(time.perf_counter() - start, 2)
-                run["valid"] = round((answers(model, data[2]) == data[3]).float().mean().item(), 4)
-                predicted = answers(model, x_test)
-                run["official_test"] = round((predicted == y_test).float().mean().item(), 4)
-                run["most_confused"] = most_confused(predicted, y_test)
-            except Exception as err:  # a failed run is recorded, and the sweep goes on
-                run["failed"] = f"{type(err).__name__}: {err}"[:300]
-            print(json.dumps(run), flush=True)
+
+    def measure(model):
+        with torch.no_grad():
+            valid, test = model(data[2]), model(x_test)
+        return {"valid": round(ten_digit_accuracy(valid, data[3]).item(), 4),
+                "official_test": round(ten_digit_accuracy(test, y_test).item(), 4),
+                "most_confused": most_confused(test.argmax(dim=1), y_test)}
+
+    print_runs(seeds, trainers(quick), data, measure)
 
 
 def sweep(mnist_test, seeds, variants, quick):
@@ -152,18 +139,11 @@ def report(result):
         pairs = ", ".join(f"{pair}: {n}" for pair, n in s["most_confused"].items())
         lines.append(f"{name:10} {s['runs']:4} {s['failed']:6}  {fmt(s['valid']):>26}  "
                      f"{fmt(s['official_test']):>34}  {seconds:>8}  {pairs}")
+    lines.append(f"(training seconds on {describe(result['machine'])}: informational, never a goal)")
     if not result["goals_checked"]:
         return "\n".join(lines + ["", "goals: none checked (a --quick run measures nothing)"])
     lines += ["", "goals:"] + [f"  {'met   ' if ok else 'MISSED'}  {goal}" for goal, ok in result["goals"].items()]
     return "\n".join(lines)
-
-
-def write_atomically(path, text):
-    "Write text to path through a temporary file beside it, so that no half-written file is ever left."
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
 
 
 def main(argv=None):
@@ -182,11 +162,13 @@ def main(argv=None):
         worker([int(s) for s in args.worker.split(",")], args.mnist_test, args.quick)
         return 0
     seeds, variants = (SEEDS[:1], VARIANTS[:1]) if args.quick else (SEEDS, VARIANTS)
+    setup_course()  # as the workers do, so that machine() reports their thread count
     runs = sweep(args.mnist_test, seeds, variants, args.quick)
     summary = summarise(runs)
     result = {"seeds": seeds, "variants": variants, "quick": args.quick, "goals_checked": not args.quick,
               "train_images": 10 * EMBEDDED_PER_DIGIT["training"], "valid_images": 10 * EMBEDDED_PER_DIGIT["testing"],
-              "official_test_images": 10000, "summary": summary, "goals": goals(summary), "runs": runs}
+              "official_test_images": 10000, "machine": machine(), "summary": summary, "goals": goals(summary),
+              "runs": runs}
     out = args.out or (None if args.quick else OUT)
     if out:
         write_atomically(out, json.dumps(result, indent=2) + "\n")

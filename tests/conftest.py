@@ -1,5 +1,6 @@
 import os
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
@@ -26,15 +27,8 @@ def embedded(session_cache):
     "The embedded data set's folder, built once per test session."
     from helpers.data import mnist_path
 
-    old = os.environ.get("COURSE_CACHE")
-    os.environ["COURSE_CACHE"] = str(session_cache)
-    try:
+    with mock.patch.dict(os.environ, COURSE_CACHE=str(session_cache)):
         return mnist_path("embedded")
-    finally:
-        if old is None:
-            del os.environ["COURSE_CACHE"]
-        else:
-            os.environ["COURSE_CACHE"] = old
 
 
 @pytest.fixture(scope="session")
@@ -43,3 +37,10 @@ def official_mnist():
     if not (SHARED_MNIST / "t10k-images-idx3-ubyte.gz").is_file():
         pytest.skip(f"the official MNIST test set is not at {SHARED_MNIST} (it is only on development and CI machines)")
     return SHARED_MNIST
+
+
+def pytest_collection_modifyitems(items):
+    "nbval's cells (every cell of every notebook, under --nbval) get the `notebooks` mark, so `-m` can pick the tiers."
+    for item in items:
+        if item.path.suffix == ".ipynb":
+            item.add_marker(pytest.mark.notebooks)

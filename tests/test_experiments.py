@@ -244,6 +244,7 @@ def test_each_setting_reaches_the_trainer():
             assert first.abs().max() <= 1 / 28
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not (SHARED_MNIST / "t10k-images-idx3-ubyte.gz").is_file(),
                     reason="needs the official MNIST test set in ../shared/data/mnist")
 def test_a_quick_run_measures_every_experiment(tmp_path):

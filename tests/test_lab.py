@@ -23,7 +23,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM = os.environ.get("COURSE_BROWSER") or shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +100,9 @@ def jupyterlab(tmp_path_factory):
         server.wait(timeout=30)
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium here (apt-get install chromium); CI installs it")
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium here (apt-get install chromium, or name a Chrome in "
+                                            "COURSE_BROWSER); CI installs it")
 def test_opening_and_saving_every_lesson_in_jupyterlab_leaves_it_unchanged(jupyterlab):
     from playwright.sync_api import sync_playwright
 

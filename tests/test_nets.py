@@ -185,6 +185,7 @@ def test_make_dls_delivers_to_the_device_it_is_given(digits):
     assert dls.device == torch.device("meta") and dls.train.device == dls.valid.device == torch.device("meta")
 
 
+@pytest.mark.slow
 def test_two_layer_recipe_passes_its_floor(two_layer, digits):
     x_valid, y_valid = digits[2:]
     model = two_layer.model.eval()
@@ -195,6 +196,7 @@ def test_two_layer_recipe_passes_its_floor(two_layer, digits):
     assert model[1].out_features == TWO_LAYER_RECIPE["hidden"]
 
 
+@pytest.mark.slow
 def test_two_layer_learning_rate_falls_in_a_straight_line_to_zero(two_layer):
     lrs = two_layer.recorder.hps["lr"]
     steps = len(two_layer.dls.train) * TWO_LAYER_RECIPE["epochs"]
@@ -205,12 +207,26 @@ def test_two_layer_learning_rate_falls_in_a_straight_line_to_zero(two_layer):
     assert all(a >= b for a, b in zip(lrs, lrs[1:]))
 
 
+@pytest.mark.slow
 def test_cnn_recipe_passes_its_floor(cnn, digits):
     x_valid, y_valid = digits[2:]
     with torch.no_grad():
         accuracy = batch_accuracy(cnn.model.eval()(x_valid), y_valid).item()
     assert accuracy >= VALID_FLOORS["cnn"]
     assert len(cnn.recorder.values) == CNN_RECIPE["epochs"]
+
+
+def test_the_cnn_one_cycle_schedule_climbs_to_the_lr_it_is_given(digits):
+    "fit_one_cycle starts at lr / 25 and peaks at lr itself: a tiny CNN trained for 8 batches, at two rates."
+    x, y, x_valid, y_valid = digits
+    few = torch.cat([torch.arange(64), torch.arange(len(x) - 64, len(x))])  # 64 of each digit: 8 batches of 16
+    for lr in (3e-3, 3e-2):
+        seed_everything()
+        learn = train_cnn(x[few], y[few], x_valid[:32], y_valid[:32], channels=(4, 4, 4, 4), lr=lr, batch_size=16,
+                          epochs=1)
+        rates = [float(rate) for rate in learn.recorder.hps["lr"]]  # the rate of each training batch
+        assert len(rates) == 8
+        assert max(rates) == pytest.approx(lr) and rates[0] == pytest.approx(lr / 25)
 
 
 def test_training_twice_gives_the_same_weights(digits):
@@ -251,15 +267,21 @@ def test_hidden_activations_are_the_relu_of_the_first_layer():
     plt.close("all")
 
 
-def test_predict_uses_evaluation_mode():
+def test_predict_computes_in_evaluation_mode_and_leaves_the_model_in_the_mode_it_found():
     torch.manual_seed(0)
     net = two_layer_net(hidden=6, shift=2).train()
     xb = torch.rand(10, 784)
     first, second = predict(net, xb), predict(net, xb)
-    assert not net.training and torch.equal(first, second)  # no random shifts
+    assert torch.equal(first, second)  # no random shifts
+    assert net.training, "a model being trained must still be in training mode after predict"
     assert ((first > 0) & (first < 1)).all()
+    with torch.no_grad():
+        assert torch.equal(first, net.eval()(xb).sigmoid())
+    predict(net, xb)
+    assert not net.training  # and one in evaluation mode stays in it
 
 
+@pytest.mark.slow
 def test_find_mistakes_finds_every_mistake_surest_first(two_layer, digits):
     x_valid, y_valid = digits[2:]
     model = two_layer.model
@@ -281,6 +303,7 @@ def test_find_mistakes_on_a_made_up_model():
         find_mistakes(lambda xb: scores, x, y.flatten())
 
 
+@pytest.mark.slow
 def test_confusion_matrix_counts_every_image(two_layer, digits):
     x_valid, y_valid = digits[2:]
     probs = predict(two_layer.model, x_valid)

