@@ -138,7 +138,7 @@ EXPRESSIONS = {
 
 @pytest.mark.parametrize("name", list(EXPRESSIONS))
 @pytest.mark.parametrize("a, b", [(1.5, -0.7), (0.4, 2.0)])
-def test_engine_matches_torch(name, a, b):
+def test_scalar_engines_gradients_match_torch_autograd(name, a, b):
     f = EXPRESSIONS[name]
     sa, sb = Scalar(a, label="a"), Scalar(b, label="b")
     out = f(sa, sb)

@@ -1,4 +1,5 @@
-"""The data layer: the public contract of COURSE.md, the IDX path, the atomic cache, and every bad input."""
+"""The data layer: its public contract (docs/design.md, "Data contract"), the IDX path, the atomic cache, and every bad
+input."""
 
 import gzip
 import hashlib
@@ -417,7 +418,7 @@ def test_a_source_that_is_not_a_name_or_a_path(source):
 
 
 @pytest.mark.parametrize("source", ["", "   "])
-def test_an_empty_source(source):
+def test_an_empty_source_is_refused_naming_the_choices(source):
     with pytest.raises(ValueError, match="source is empty"):
         mnist_path(source)
 

@@ -1,6 +1,7 @@
 """The environment files: the learner's pins (requirements.txt, which environment.yml reads), the contributor's
 (requirements-dev.txt), and the ranges the helper package asks for."""
 
+import re
 import tomllib
 from pathlib import Path
 
@@ -139,3 +140,14 @@ def test_a_plain_install_holds_every_package_of_helpers():
     listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
     found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "helpers").rglob("__init__.py")}
     assert found == listed, f"pyproject.toml's [tool.setuptools] packages must be {sorted(found)}"
+
+
+def test_the_repository_stands_alone_no_file_points_to_a_design_or_guide_outside_it():
+    "Only the official MNIST test set may be read from beside the repository (../shared/data/mnist, where it exists)."
+    import subprocess
+
+    listed = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    outside = re.compile(r"COURSE\.md|DEVELOPERS\.md|\.\./shared/(?!data/mnist)")
+    found = [name for name in listed if (ROOT / name).suffix in {".py", ".md", ".ipynb", ".yml", ".toml", ".txt", ""}
+             and (ROOT / name).is_file() and outside.search((ROOT / name).read_text(errors="replace"))]
+    assert not found, f"these point outside the repository: {found}"

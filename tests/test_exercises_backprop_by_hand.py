@@ -104,7 +104,7 @@ def frozen_twice(z1, w2):  # lists a unit frozen for both reasons twice
     return torch.cat([frozen_relu_only(z1, w2), frozen_weight_only(z1, w2)])
 
 
-def test_solutions_pass(capsys):
+def test_every_backprop_solution_passes_its_checker(capsys):
     torch.manual_seed(0)
     check_scalar_tanh(tanh_right, Scalar)
     check_linear_backward(linear_right)
@@ -121,7 +121,7 @@ def test_stubs_say_not_done(capsys):
 
 
 @pytest.mark.parametrize("func, hint", [(tanh_no_square, "slope"), (tanh_overwrites, "+=")])
-def test_wrong_tanh(func, hint):
+def test_a_wrong_tanh_backward_is_caught_with_its_hint(func, hint):
     with pytest.raises(ExerciseError, match="Hint") as err:
         check_scalar_tanh(func, Scalar)
     assert hint in str(err.value)
@@ -129,7 +129,7 @@ def test_wrong_tanh(func, hint):
 
 @pytest.mark.parametrize("func", [linear_mean_bias, linear_copied_from_lesson, linear_dx_transposed,
                                   linear_dw_transposed, linear_db_over_units])
-def test_wrong_layer(func):
+def test_a_wrong_linear_backward_is_caught_with_a_hint(func):
     with pytest.raises(ExerciseError, match="Hint"):
         check_linear_backward(func)
 
@@ -148,7 +148,7 @@ def test_square_layer_defeats_shapes(func, hint):  # the first layer is square: 
                                         (frozen_wrong_axis, "a row of z1"),
                                         (frozen_wrong_axis_both, "a row of z1"), (frozen_mask, "nonzero"),
                                         (frozen_not_positive_weight, "negative weight"), (frozen_twice, "twice")])
-def test_wrong_frozen_units(func, hint):
+def test_wrong_frozen_units_are_caught_with_the_same_hint_for_any_seed(func, hint):
     for seed in range(5):  # the planted units move with the seed: the same hint every time
         torch.manual_seed(seed)
         with pytest.raises(ExerciseError, match="Hint") as err:

@@ -80,7 +80,7 @@ def test_the_checkers_accept_right_answers(capsys):
 
 @pytest.mark.parametrize("mistake, message", [({"flip": True}, "turned the filter"), ({"no_stride": True}, "shape"),
                                               ({"no_padding": True}, "shape")])
-def test_conv2d_mistakes(mistake, message):
+def test_conv2d_checker_catches_a_learners_convolution_mistakes_with_a_hint(mistake, message):
     with pytest.raises(ExerciseError, match=message):
         check_conv2d(lambda *args: conv2d(*args, **mistake))
 
@@ -97,7 +97,7 @@ def test_conv2d_that_calls_the_library_is_refused():
     ([[0.0, 0.0, 0.0], [0.0, 1.0, 1.0], [0.0, 0.0, 0.0]], "horizontal edge"),  # ink on the right, any row
     ([[-1.0, 2.0, -1.0]] * 3, "right edge"),  # a ridge: lights up on both sides of a stroke
 ])
-def test_left_edge_mistakes(filt, message):
+def test_left_edge_checker_refuses_filters_for_another_edge(filt, message):
     with pytest.raises(ExerciseError, match=message):
         check_left_edge(lambda: torch.tensor(filt))
 
@@ -105,14 +105,14 @@ def test_left_edge_mistakes(filt, message):
 @pytest.mark.parametrize("mistake, message", [({"whole": True}, "whole batch"), ({"unbiased": True}, "unbiased"),
                                               ({"update": False}, "running averages"),
                                               ({"eval_batch": True}, "evaluation mode")])
-def test_batch_norm_mistakes(mistake, message):
+def test_batch_norm_checker_catches_the_whole_batch_the_unbiased_variance_and_evaluation_mode_slips(mistake, message):
     with pytest.raises(ExerciseError, match=message):
         check_batch_norm(lambda *args: batch_norm(*args, **mistake))
 
 
 @pytest.mark.parametrize("mistake, message", [({"correct": False}, "bias correction"),
                                               ({"decoupled": True}, "decoupled")])
-def test_adam_mistakes(mistake, message):
+def test_adam_checker_catches_a_missing_bias_correction_and_decoupled_decay(mistake, message):
     with pytest.raises(ExerciseError, match=message):
         check_adam(lambda *args: adam(*args, **mistake))
 

@@ -36,7 +36,7 @@ def slope_of_slope(s):
     return s * (1 - s) * (1 - 2 * s)
 
 
-def test_slope_of_slope(capsys):
+def test_slope_of_slope_checker_passes_the_solution_and_waits_for_the_stub(capsys):
     passes(check_slope_of_slope, slope_of_slope, capsys)
     is_stub(check_slope_of_slope, capsys)
 
@@ -75,7 +75,7 @@ def log_loss_grad(xb, yb, weights, bias):
     return xb.T @ g, g.sum(0)
 
 
-def test_log_loss_grad(capsys):
+def test_log_loss_grad_checker_passes_the_solution_and_waits_for_the_stub(capsys):
     passes(check_log_loss_grad, log_loss_grad, capsys)
     is_stub(check_log_loss_grad, capsys)
 
@@ -144,7 +144,7 @@ def shrink():
     return 10, 100
 
 
-def test_differences(capsys):
+def test_differences_checker_passes_the_solution_and_waits_for_each_stub(capsys):
     assert check_differences(differences, shrink) is None
     assert "Correct!" in capsys.readouterr().out
     assert check_differences(stub, shrink) is None
@@ -224,7 +224,7 @@ def full_gradient(batches, weights, bias, scale=None, zero=False):
     return w.grad, b.grad
 
 
-def test_full_gradient(capsys):
+def test_full_gradient_checker_passes_the_solution_and_waits_for_the_stub(capsys):
     passes(check_full_gradient, full_gradient, capsys)
     is_stub(check_full_gradient, capsys)
 

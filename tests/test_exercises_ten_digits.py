@@ -59,7 +59,7 @@ def test_the_checkers_accept_right_answers(capsys):
 @pytest.mark.parametrize("mistake, message", [({"sign": -1}, "wrong sign"), ({"mean": False}, "n times"),
                                               ({"hard": True}, "single digit"),
                                               ({"sums_to_one": True}, "rows that add up to 1")])
-def test_soft_gradient_mistakes(mistake, message):
+def test_soft_gradient_checker_catches_sign_scale_and_row_sum_mistakes(mistake, message):
     with pytest.raises(ExerciseError, match=message):
         check_soft_score_grad(lambda s, t: soft_gradient(s, t, **mistake))
 
@@ -82,13 +82,13 @@ def test_a_gradient_taken_by_autograd_is_refused_with_a_hint():
 
 
 @pytest.mark.parametrize("mistake, message", [({"precision": True}, "precision"), ({"overall": True}, "overall")])
-def test_recall_mistakes(mistake, message):
+def test_recall_checker_catches_precision_and_overall_accuracy(mistake, message):
     with pytest.raises(ExerciseError, match=message):
         check_recall(lambda a, t: recall(a, t, **mistake))
 
 
 @pytest.mark.parametrize("mistake, message", [({"lowest": True}, "lowest"), ({"count": True}, "count")])
-def test_top_k_mistakes(mistake, message):
+def test_top_k_checker_catches_the_lowest_scores_and_a_count(mistake, message):
     with pytest.raises(ExerciseError, match=message):
         check_top_k(lambda s, t, k: top_k(s, t, k, **mistake))
 

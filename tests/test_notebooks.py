@@ -146,6 +146,7 @@ def test_publish_rewrites_every_place_and_refuses_an_address_colab_cannot_open(t
     assert "Colab opens notebooks from GitHub" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 @pytest.mark.notebooks
 def test_main_job_runs_a_notebook_without_touching_it_and_prints_its_key_result(tmp_path, capsys, monkeypatch):
     import tools.run_notebooks as runner
@@ -173,6 +174,7 @@ def test_main_job_runs_a_notebook_without_touching_it_and_prints_its_key_result(
     assert stored.cells[1].outputs[0]["text"] == "key: 42 on embedded\n"
 
 
+@pytest.mark.slow
 @pytest.mark.notebooks
 def test_main_job_follows_the_settings_and_never_stores_them(tmp_path, capsys, monkeypatch):
     import tools.run_notebooks as runner
@@ -193,6 +195,7 @@ def test_main_job_follows_the_settings_and_never_stores_them(tmp_path, capsys, m
     assert "unset MNIST_SOURCE, COURSE_DIGITS and COURSE_SEED" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 @pytest.mark.notebooks
 def test_main_job_reports_a_failing_notebook(tmp_path, capsys):
     import tools.run_notebooks as runner

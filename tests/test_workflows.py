@@ -79,7 +79,7 @@ def ci_run_make_targets():
     return make_targets(CI_RUN.read_text())
 
 
-def test_the_workflows_exist():
+def test_the_public_repository_has_its_ci_and_pages_workflows():
     assert CI_YML in WORKFLOWS and (ROOT / ".github" / "workflows" / "pages.yml") in WORKFLOWS
 
 
@@ -106,7 +106,7 @@ def without_runs_on(text):
 
 @needs_actionlint
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
-def test_workflow_passes_actionlint(path):
+def test_each_workflow_passes_actionlint(path):
     result = actionlint(path)
     assert result.returncode == 0 and not result.stdout.strip(), (
         f"actionlint reports problems in {path.relative_to(ROOT)}:\n{result.stdout}{result.stderr}")
