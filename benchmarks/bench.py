@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from unittest import mock
 
 import torch
 
@@ -33,6 +34,7 @@ sys.path.insert(0, str(ROOT))  # for tools.run_notebooks
 
 from helpers.model import validate_epoch  # noqa: E402
 from helpers.repro import seed_everything, setup_course  # noqa: E402
+from tools.run_notebooks import write_text_atomically  # noqa: E402
 from tools.variants import VARIANTS  # noqa: E402
 
 # The goals: a missed one fails the run. Accuracy, and the hand-written loop, fed the same index slices as plain
@@ -77,14 +79,6 @@ def describe(machine):
             f"torch {machine['torch']}")
 
 
-def write_atomically(path, text):
-    "Write text to path through a temporary file beside it, so that no half-written file is ever left."
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
-
-
 def notebooks(quick):
     "Wall time of each notebook run headlessly in a fresh kernel, and its slowest cell after the first."
     from tools.run_notebooks import NOTEBOOKS, execute
@@ -111,21 +105,13 @@ def load_times(mnist_test):
     from helpers.data import load_digits, mnist_path
 
     result = {}
-    with tempfile.TemporaryDirectory() as cache:
-        old = os.environ.get("COURSE_CACHE")
-        os.environ["COURSE_CACHE"] = cache
-        try:
-            path, result["embedded_cold"] = timed(mnist_path, "embedded")
-            _, result["embedded_warm"] = timed(mnist_path, "embedded")
-            _, result["load_digits_embedded"] = timed(load_digits, path)
-            if mnist_test:
-                test_path, result["idx_build"] = timed(mnist_path, mnist_test, splits=("testing",))
-                _, result["idx_load_digits"] = timed(load_digits, test_path, split="testing")
-        finally:
-            if old is None:
-                del os.environ["COURSE_CACHE"]
-            else:
-                os.environ["COURSE_CACHE"] = old
+    with tempfile.TemporaryDirectory() as cache, mock.patch.dict(os.environ, COURSE_CACHE=cache):
+        path, result["embedded_cold"] = timed(mnist_path, "embedded")
+        _, result["embedded_warm"] = timed(mnist_path, "embedded")
+        _, result["load_digits_embedded"] = timed(load_digits, path)
+        if mnist_test:
+            test_path, result["idx_build"] = timed(mnist_path, mnist_test, splits=("testing",))
+            _, result["idx_load_digits"] = timed(load_digits, test_path, split="testing")
     return {k: round(v, 6) for k, v in result.items()}
 
 
@@ -482,7 +468,7 @@ def main(argv=None):
     print("accuracy sweep:", flush=True)
     results["accuracy_sweep"], results["sweep"], results["sweep_runs"] = accuracy_sweep(args.mnist_test, args.quick)
     results["budgets"], results["goals"] = budgets(results), goals(results)
-    write_atomically(args.out, json.dumps(results, indent=2) + "\n")
+    write_text_atomically(args.out, json.dumps(results, indent=2) + "\n")
     print()
     print(report(results))
     print(f"\nwritten to {args.out}")

@@ -32,7 +32,6 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # for benchmarks.bench, run as a script
 
-from benchmarks.bench import write_atomically  # noqa: E402
 from helpers.data import course_digits, load_digits, mnist_path  # noqa: E402
 from helpers.model import (  # noqa: E402
     LINEAR_RECIPE,
@@ -46,6 +45,7 @@ from helpers.model import (  # noqa: E402
 )
 from helpers.nets import CNN_RECIPE, TWO_LAYER_RECIPE, init_two_layer, two_layer_net  # noqa: E402
 from helpers.repro import seed_everything, setup_course  # noqa: E402
+from tools.run_notebooks import write_text_atomically  # noqa: E402
 
 LOSS_LRS = {"mnist loss": [0.1, 0.3, 1.0, 3.0], "log loss": [0.03, 0.1, 0.3, 1.0]}
 GD_LRS = [0.1, 0.3, 1.0, 3.0, 10.0, 30.0]
@@ -337,7 +337,7 @@ def main(argv=None):
         results[name] = EXPERIMENTS[name](data, seeds, args.quick)
         results["seeds"][name] = seeds
         print(table(results[name]), flush=True)
-    write_atomically(out, json.dumps(results, indent=1) + "\n")
+    write_text_atomically(out, json.dumps(results, indent=1) + "\n")
     return 0
 
 

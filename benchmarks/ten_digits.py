@@ -23,9 +23,10 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # for benchmarks.bench, run as a script
 
-from benchmarks.bench import describe, machine, print_runs, run_in_variants, summarise_runs, write_atomically  # noqa: E402
+from benchmarks.bench import describe, machine, print_runs, run_in_variants, summarise_runs  # noqa: E402
 from helpers.data import EMBEDDED_PER_DIGIT  # noqa: E402
 from helpers.repro import setup_course  # noqa: E402
+from tools.run_notebooks import write_text_atomically  # noqa: E402
 
 # Official-test accuracy over the sweep: the median at least GOALS[model], the worst run at most WORST_BELOW under it.
 GOALS = {"linear": 0.885, "two_layer": 0.95, "cnn": 0.975}
@@ -171,7 +172,7 @@ def main(argv=None):
               "runs": runs}
     out = args.out or (None if args.quick else OUT)
     if out:
-        write_atomically(out, json.dumps(result, indent=2) + "\n")
+        write_text_atomically(out, json.dumps(result, indent=2) + "\n")
     print()
     print(report(result))
     if out:

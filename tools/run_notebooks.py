@@ -83,6 +83,14 @@ def key_results(nb):
     return lines
 
 
+def write_text_atomically(path, text):
+    "Write text to path through a temporary file beside it, renamed into place: no half-written file is ever left."
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
 def write_atomically(nb, path):
     with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".ipynb", delete=False, encoding="utf-8") as f:
         nbformat.write(nb, f)
@@ -107,9 +115,7 @@ def store_seconds(seconds, path=TIMINGS):
     stored = json.loads(path.read_text()) if path.exists() else {"seconds": {}}
     stored.update(cores=os.cpu_count(), cpu=cpu_name())
     stored["seconds"] = dict(sorted({**stored["seconds"], **{k: round(v, 1) for k, v in seconds.items()}}.items()))
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(stored, indent=1) + "\n")
-    tmp.replace(path)
+    write_text_atomically(path, json.dumps(stored, indent=1) + "\n")
 
 
 def describe_settings():
